@@ -1,0 +1,47 @@
+import { native } from '../native.js';
+import { layoutOf, type FieldsInput, type Layout } from '../schema.js';
+
+/**
+ * The extension hook, as pamiq-core's `DataBuffer`: a subclass stores steps its own way
+ * and works with `DataUser` and `DataCollector` like the native buffers.
+ *
+ * A subclass implements `add`, `getData` and `size`, and optionally `saveState` /
+ * `loadState`. Steps reach `add` with exactly the declared fields.
+ *
+ * @typeParam T - one step
+ * @typeParam R - what `getData()` returns
+ */
+export abstract class DataBuffer<T extends object = Record<string, unknown>, R = Record<string, unknown[]>> {
+  /** Names of the fields every step carries. */
+  readonly collectingDataNames: string[];
+  /** Most rows the buffer holds. */
+  readonly maxSize: number;
+  /** @internal The parsed fields; a field-names buffer has only `any` fields. */
+  readonly layout: Layout;
+
+  /**
+   * @param collectingDataNames - field names (any structured-cloneable values) or a schema of typed fields
+   * @param maxSize - most rows held, an integer in [1, 2^31 - 1]
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a bad field list or size
+   */
+  constructor(collectingDataNames: FieldsInput, maxSize: number) {
+    this.layout = layoutOf(collectingDataNames);
+    this.collectingDataNames = [...this.layout.names];
+    this.maxSize = native.checkedSizeArg(maxSize, 'maxSize');
+  }
+
+  /** Adds one step. */
+  abstract add(step: T): void;
+
+  /** Every held row. */
+  abstract getData(): R;
+
+  /** Rows held. */
+  abstract get size(): number;
+
+  /** Saves the buffer into directory `dir` (optional for user buffers). */
+  saveState?(dir: string): Promise<void>;
+
+  /** Restores what `saveState` wrote into `dir`. */
+  loadState?(dir: string): Promise<void>;
+}

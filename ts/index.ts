@@ -1,0 +1,16 @@
+/**
+ * expbuf: the experience-data pipeline for agents that learn while they act.
+ */
+export { Agent } from './agent.js';
+export { DataBuffer } from './buffers/data-buffer.js';
+export { NativeDataBuffer, type SampleOptions } from './buffers/native-buffer.js';
+export { RandomReplacementBuffer, type RandomReplacementBufferOptions } from './buffers/random-replacement.js';
+export { ReservoirBuffer, type ReservoirBufferOptions } from './buffers/reservoir.js';
+export { SequentialBuffer, type SequentialBufferOptions } from './buffers/sequential.js';
+export { ExpbufError, isExpbufError, type ErrorCode } from './errors.js';
+export { DataCollector } from './pipeline/collector.js';
+export { DataCollectorsDict, DataUsersDict } from './pipeline/dicts.js';
+export { DataUser, type DataUserOptions } from './pipeline/user.js';
+export { ReferenceRandomReplacementBuffer, ReferenceReservoirBuffer, ReferenceSequentialBuffer } from './reference/buffers.js';
+export type { BatchOf, DataOf, Dtype, FieldSpec, FieldsInput, Schema, StepOf, TypedArray } from './schema.js';
+export { Trainer, type TrainerOptions } from './trainer.js';

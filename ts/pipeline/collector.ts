@@ -1,0 +1,79 @@
+import type { NativeQueue } from '../../native/binding.js';
+import { now } from '../clock.js';
+import { encodeBatch, RowStage } from '../encode.js';
+import type { Layout } from '../schema.js';
+
+/** Rows staged per collector before they are handed to the queue in one native call. */
+export const STAGE_ROWS = 256;
+
+/** Collectors on this thread holding staged rows; `DataUser.update()` flushes them. */
+const pending = new Set<DataCollector<object>>();
+
+/** Hands every staged row on this thread to its queue. */
+export function flushPending(): void {
+  for (const c of pending) c.flush();
+}
+
+/**
+ * The inference side of a `DataUser`: collects steps into a native queue.
+ *
+ * Steps are checked at `collect` time and staged in preallocated typed columns; a full
+ * stage of `STAGE_ROWS` rows is handed over in one native call. Staged rows reach the
+ * queue at the latest when this thread calls `flush()` or returns to its event loop
+ * (a microtask), and a `DataUser.update()` on this thread flushes first, so it sees
+ * every row collected before it.
+ *
+ * @typeParam T - one step
+ */
+export class DataCollector<T extends object = Record<string, unknown>> {
+  readonly #queue: NativeQueue;
+  readonly #stage: RowStage;
+  readonly #flushTask = (): void => this.flush();
+
+  /** @internal Created by `DataUser`. */
+  constructor(queue: NativeQueue, layout: Layout) {
+    this.#queue = queue;
+    this.#stage = new RowStage(layout, STAGE_ROWS);
+  }
+
+  /**
+   * Collects one step, stamped with the current time.
+   * @throws `EXPBUF_MISSING_FIELD`, `EXPBUF_UNKNOWN_FIELD`, `EXPBUF_BAD_VALUE`; nothing is collected then
+   */
+  collect(step: T): void {
+    const stage = this.#stage;
+    stage.put(step, now());
+    if (stage.count === 1) {
+      pending.add(this);
+      queueMicrotask(this.#flushTask);
+    }
+    if (stage.count === stage.capacity) this.flush();
+  }
+
+  /**
+   * Collects a batch of rows given as one column per field, all stamped with the
+   * current time. All rows or none.
+   */
+  collectBatch(columns: { [K in keyof T]: unknown }): void {
+    const e = encodeBatch(this.#stage.layout, columns);
+    this.flush();
+    const timestamps = new Float64Array(e.rows).fill(now());
+    this.#queue.push(e.rows, e.typed, e.anyBytes, e.anyOffsets, timestamps);
+  }
+
+  /** Hands staged rows to the queue now. */
+  flush(): void {
+    const stage = this.#stage;
+    pending.delete(this);
+    if (stage.count === 0) return;
+    const e = stage.encoded();
+    this.#queue.push(e.rows, e.typed, e.anyBytes, e.anyOffsets, stage.timestamps.subarray(0, e.rows));
+    stage.clear();
+  }
+
+  /** Rows the queue dropped because it was full (after handing over staged rows). */
+  get droppedCount(): number {
+    this.flush();
+    return this.#queue.dropped;
+  }
+}

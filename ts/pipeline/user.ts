@@ -1,0 +1,83 @@
+import type { NativeUser } from '../../native/binding.js';
+import { DataBuffer } from '../buffers/data-buffer.js';
+import { NativeDataBuffer } from '../buffers/native-buffer.js';
+import { decodeColumns, rowOf } from '../encode.js';
+import { ExpbufError } from '../errors.js';
+import { native } from '../native.js';
+import type { FieldsInput } from '../schema.js';
+import { DataCollector, flushPending } from './collector.js';
+
+export interface DataUserOptions {
+  /**
+   * Most rows the queue holds between two `update()` calls; beyond it the oldest are
+   * dropped and counted. Default: the buffer's `maxSize`. `Infinity`: unbounded.
+   */
+  maxQueueSize?: number;
+}
+
+/**
+ * The training side: owns a buffer and the queue its collector fills.
+ *
+ * @typeParam T - one step
+ * @typeParam R - what the buffer's `getData()` returns
+ */
+export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
+  /** The collector that feeds this user's queue. */
+  readonly collector: DataCollector<T>;
+  readonly #buffer: DataBuffer<T, R>;
+  readonly #user: NativeUser;
+
+  /**
+   * @param buffer - a native buffer or a user `DataBuffer` subclass
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a bad `maxQueueSize`
+   */
+  constructor(buffer: DataBuffer<T, R>, options: DataUserOptions = {}) {
+    if (!(buffer instanceof DataBuffer)) {
+      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: expected a DataBuffer');
+    }
+    this.#buffer = buffer;
+    const queue = new native.NativeQueue(buffer.layout.decls, options.maxQueueSize ?? buffer.maxSize);
+    this.#user = new native.NativeUser(queue, buffer.maxSize);
+    this.collector = new DataCollector<T>(queue, buffer.layout);
+  }
+
+  /** The buffer rows are moved into. */
+  get buffer(): DataBuffer<T, R> {
+    return this.#buffer;
+  }
+
+  /**
+   * Moves every queued row into the buffer (one native call for native buffers; one
+   * `add` per row for user buffers) and logs their collect times.
+   */
+  update(): void {
+    flushPending();
+    const buffer = this.#buffer;
+    if (buffer instanceof NativeDataBuffer) {
+      this.#user.drainInto((buffer as NativeDataBuffer<FieldsInput>).native);
+      return;
+    }
+    const cols = decodeColumns(buffer.layout, this.#user.drain(), true);
+    for (let r = 0; r < cols.rows; r++) buffer.add(rowOf(buffer.layout, cols, r) as T);
+  }
+
+  /** Updates, then returns the buffer's data. */
+  getData(): R {
+    this.update();
+    return this.#buffer.getData();
+  }
+
+  /**
+   * Rows moved in by `update()` whose collect time is strictly later than `since`
+   * (ms since the epoch, as `Date.now()`; fractions allowed). Counts over the last
+   * `maxSize` rows added.
+   */
+  countDataAddedSince(since: number): number {
+    return this.#user.countAddedSince(since);
+  }
+
+  /** Rows the buffer holds. */
+  get size(): number {
+    return this.#buffer.size;
+  }
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['__test__/**/*.test.ts'],
+    // Native addons crash vitest's thread pool; each file gets its own process.
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
