@@ -1,8 +1,8 @@
 //! expbuf-node: the napi-rs binding of expbuf-core. Thin classes that translate JS
 //! arguments into core calls; no rule of the pipeline lives here.
 
-mod buffer;
+pub mod buffer;
 mod columns;
 mod error;
-mod queue;
+pub mod queue;
 mod schema;
