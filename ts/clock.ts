@@ -3,6 +3,8 @@
  * them, but with sub-millisecond resolution so that "strictly later" separates rows
  * collected within the same millisecond.
  */
+const origin = performance.timeOrigin;
+
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return origin + performance.now();
 }

@@ -32,7 +32,9 @@ export type FieldValue<F> = F extends 'any' ? unknown : number | ArrayLike<numbe
 /** What `getData()` / `sample()` return for one field. */
 export type FieldColumn<F> = F extends 'any' ? unknown[] : TypedArrayOf<DtypeOf<F>>;
 /** What `addBatch` / `collectBatch` take for one field. */
-export type FieldBatch<F> = F extends 'any' ? readonly unknown[] : TypedArrayOf<DtypeOf<F>> | ArrayLike<number>;
+export type FieldBatch<F> = F extends 'any'
+  ? readonly unknown[]
+  : TypedArrayOf<DtypeOf<F>> | ArrayLike<number> | readonly ArrayLike<number>[];
 
 /** One step: exactly the buffer's fields. */
 export type StepOf<I extends FieldsInput> = I extends readonly string[]

@@ -95,10 +95,39 @@ impl Buffer {
     /// byte is written, so an error changes nothing.
     pub fn extend(&mut self, rows: &RowsRef<'_>) -> Result<()> {
         rows.validate(self.schema())?;
+        if self.policy == Policy::Sequential {
+            self.extend_ring(rows);
+            return Ok(());
+        }
         for row in 0..rows.rows {
             self.add_row(rows, row);
         }
         Ok(())
+    }
+
+    /// The FIFO ring takes a batch as at most two contiguous copies per field: rows that
+    /// a later row of the same batch would overwrite are skipped.
+    fn extend_ring(&mut self, rows: &RowsRef<'_>) {
+        let max = self.max_size();
+        let n = rows.rows;
+        self.total_added += n as u64;
+        let skip = n.saturating_sub(max);
+        let mut row = skip;
+        while row < n {
+            let (slot, rotate) = if self.len < max {
+                (self.len, false)
+            } else {
+                (self.head, true)
+            };
+            let run = (n - row).min(max - slot);
+            self.store.write_rows(slot, rows, row, run);
+            if rotate {
+                self.head = (self.head + run) % max;
+            } else {
+                self.len += run;
+            }
+            row += run;
+        }
     }
 
     fn add_row(&mut self, rows: &RowsRef<'_>, row: usize) {

@@ -1,6 +1,6 @@
 //! Preallocated columns addressed by slot: the memory every buffer kind stores into.
 
-use crate::alloc;
+use crate::alloc::ZeroedBytes;
 use crate::error::{Error, Result};
 use crate::rows::{Columns, RowsRef};
 use crate::schema::Schema;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub struct ColumnStore {
     schema: Arc<Schema>,
     capacity: usize,
-    typed: Vec<Vec<u8>>,
+    typed: Vec<ZeroedBytes>,
     row_bytes: Vec<usize>,
     any: Vec<Vec<Vec<u8>>>,
 }
@@ -26,7 +26,7 @@ impl ColumnStore {
             let bytes = capacity
                 .checked_mul(f.row_bytes())
                 .ok_or_else(|| Error::invalid_argument("maxSize: too large for the row size"))?;
-            typed.push(alloc::zeroed_bytes(bytes, "maxSize")?);
+            typed.push(ZeroedBytes::new(bytes, "maxSize")?);
             row_bytes.push(f.row_bytes());
         }
         let any = schema.any_fields().map(|_| Vec::new()).collect();
@@ -53,6 +53,24 @@ impl ColumnStore {
         for ((col, &rb), data) in self.typed.iter_mut().zip(&self.row_bytes).zip(&src.typed) {
             col[slot * rb..(slot + 1) * rb].copy_from_slice(&data[row * rb..(row + 1) * rb]);
         }
+        self.write_any(slot, src, row);
+    }
+
+    /// Copies rows `row..row + count` of `src` into slots `slot..slot + count`; same
+    /// preconditions as `write_row`, for every row of the run.
+    pub fn write_rows(&mut self, slot: usize, src: &RowsRef<'_>, row: usize, count: usize) {
+        for ((col, &rb), data) in self.typed.iter_mut().zip(&self.row_bytes).zip(&src.typed) {
+            col[slot * rb..(slot + count) * rb]
+                .copy_from_slice(&data[row * rb..(row + count) * rb]);
+        }
+        if !self.any.is_empty() {
+            for i in 0..count {
+                self.write_any(slot + i, src, row + i);
+            }
+        }
+    }
+
+    fn write_any(&mut self, slot: usize, src: &RowsRef<'_>, row: usize) {
         for (slots, data) in self.any.iter_mut().zip(&src.any) {
             let value = data.value(row);
             if slot == slots.len() {
@@ -115,6 +133,6 @@ impl ColumnStore {
 
     /// Bytes of the typed columns (the preallocated part).
     pub fn typed_bytes(&self) -> usize {
-        self.typed.iter().map(Vec::len).sum()
+        self.typed.iter().map(|c| c.len()).sum()
     }
 }

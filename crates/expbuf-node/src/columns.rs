@@ -1,5 +1,11 @@
-//! Moving columns across the boundary: borrowed JS typed arrays in, external
-//! ArrayBuffers (no copy) out.
+//! Moving columns across the boundary: borrowed JS typed arrays in, JS-owned
+//! ArrayBuffers out.
+//!
+//! Output is copied into ArrayBuffers that V8 allocates rather than handed over as
+//! external buffers: an external buffer's finalizer (which frees the Rust Vec) is
+//! deferred, so a loop of `sample()` calls never reuses memory and pays a page fault
+//! per fresh page. Measured with `npm run bench`: sample(256) from 1M rows went from
+//! ~200 µs to ~23 µs, getData from 128 to 64 ns/row.
 
 use crate::error::{from_napi, Result};
 use expbuf_core::{AnyColumnRef, Columns, RowsRef};
@@ -35,12 +41,12 @@ pub fn rows_ref<'a>(
 pub fn to_js(env: &Env, columns: Columns, with_timestamps: bool) -> Result<Vec<ArrayBuffer<'_>>> {
     let mut out = Vec::with_capacity(columns.typed.len() + 2 * columns.any.len() + 1);
     for col in columns.typed {
-        out.push(ArrayBuffer::from_data(env, col).map_err(from_napi)?);
+        out.push(ArrayBuffer::copy_from(env, col).map_err(from_napi)?);
     }
     for a in columns.any {
-        out.push(ArrayBuffer::from_data(env, a.bytes).map_err(from_napi)?);
+        out.push(ArrayBuffer::copy_from(env, a.bytes).map_err(from_napi)?);
         let offsets: Vec<u8> = a.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
-        out.push(ArrayBuffer::from_data(env, offsets).map_err(from_napi)?);
+        out.push(ArrayBuffer::copy_from(env, offsets).map_err(from_napi)?);
     }
     if with_timestamps {
         let ts: Vec<u8> = columns
@@ -48,7 +54,7 @@ pub fn to_js(env: &Env, columns: Columns, with_timestamps: bool) -> Result<Vec<A
             .iter()
             .flat_map(|t| t.to_le_bytes())
             .collect();
-        out.push(ArrayBuffer::from_data(env, ts).map_err(from_napi)?);
+        out.push(ArrayBuffer::copy_from(env, ts).map_err(from_napi)?);
     }
     Ok(out)
 }
