@@ -42,6 +42,15 @@ impl Drained {
         self.blocks.iter().map(Block::live).sum()
     }
 
+    /// All drained rows in one set of columns, with their timestamps.
+    pub fn into_columns(self) -> Result<Columns> {
+        let mut out = Columns::with_capacity(&self.schema, self.rows())?;
+        for b in &self.blocks {
+            out.append_rows(&self.schema, &b.columns.rows_from(&self.schema, 0), b.start)?;
+        }
+        Ok(out)
+    }
+
     /// Each block's live rows as a `RowsRef` with timestamps.
     pub fn parts(&self) -> impl Iterator<Item = RowsRef<'_>> {
         self.blocks
@@ -89,34 +98,16 @@ impl RowQueue {
     /// a bounded queue then drops its oldest rows, including older rows of this batch.
     pub fn push(&mut self, rows: &RowsRef<'_>) -> Result<()> {
         rows.validate(&self.schema)?;
-        let Some(timestamps) = rows.timestamps else {
+        if rows.timestamps.is_none() {
             return Err(Error::invalid_argument("timestamps: missing"));
-        };
+        }
         if rows.rows == 0 {
             return Ok(());
         }
         let keep = self.max_len.map_or(rows.rows, |m| rows.rows.min(m));
         let skip = rows.rows - keep;
         let mut columns = Columns::with_capacity(&self.schema, keep)?;
-        for (dst, (src, f)) in columns
-            .typed
-            .iter_mut()
-            .zip(rows.typed.iter().zip(self.schema.typed_fields()))
-        {
-            dst.extend_from_slice(&src[skip * f.row_bytes()..]);
-        }
-        for ((dst, src), f) in columns
-            .any
-            .iter_mut()
-            .zip(&rows.any)
-            .zip(self.schema.any_fields())
-        {
-            for r in skip..rows.rows {
-                dst.push(src.value(r), &f.name)?;
-            }
-        }
-        columns.timestamps = timestamps[skip..].to_vec();
-        columns.rows = keep;
+        columns.append_rows(&self.schema, rows, skip)?;
         self.dropped += skip as u64;
         if let Some(max) = self.max_len {
             self.drop_oldest((self.len + keep).saturating_sub(max));

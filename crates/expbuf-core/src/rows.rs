@@ -161,6 +161,28 @@ impl Columns {
         })
     }
 
+    /// Appends rows `from..` of `src` (validated against `schema`), with their
+    /// timestamps when `src` has them.
+    pub fn append_rows(&mut self, schema: &Schema, src: &RowsRef<'_>, from: usize) -> Result<()> {
+        for (dst, (col, f)) in self
+            .typed
+            .iter_mut()
+            .zip(src.typed.iter().zip(schema.typed_fields()))
+        {
+            dst.extend_from_slice(&col[from * f.row_bytes()..src.rows * f.row_bytes()]);
+        }
+        for ((dst, col), f) in self.any.iter_mut().zip(&src.any).zip(schema.any_fields()) {
+            for r in from..src.rows {
+                dst.push(col.value(r), &f.name)?;
+            }
+        }
+        if let Some(ts) = src.timestamps {
+            self.timestamps.extend_from_slice(&ts[from..]);
+        }
+        self.rows += src.rows - from;
+        Ok(())
+    }
+
     /// Rows `start..` as a `RowsRef`; timestamps are included when every row has one.
     pub fn rows_from(&self, schema: &Schema, start: usize) -> RowsRef<'_> {
         RowsRef {

@@ -5,7 +5,7 @@ use crate::buffer::NativeBuffer;
 use crate::columns;
 use crate::error::{invalid, to_js, Result};
 use crate::schema::{to_schema, FieldDecl};
-use expbuf_core::{checked_size, Columns, RowQueue, TimestampLog};
+use expbuf_core::{checked_size, RowQueue, TimestampLog};
 use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Uint32ArraySlice, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
@@ -100,28 +100,9 @@ impl NativeUser {
     #[napi(catch_unwind)]
     pub fn drain<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
         let drained = self.queue.lock().drain();
-        let schema = self.queue.lock().schema().clone();
-        let mut out = Columns::with_capacity(&schema, drained.rows()).map_err(to_js)?;
-        let mut log = self.log.lock();
-        for part in drained.parts() {
-            for (dst, (src, f)) in out
-                .typed
-                .iter_mut()
-                .zip(part.typed.iter().zip(schema.typed_fields()))
-            {
-                dst.extend_from_slice(&src[..part.rows * f.row_bytes()]);
-            }
-            for ((dst, src), f) in out.any.iter_mut().zip(&part.any).zip(schema.any_fields()) {
-                for r in 0..part.rows {
-                    dst.push(src.value(r), &f.name).map_err(to_js)?;
-                }
-            }
-            let ts = part.timestamps.unwrap_or_default();
-            out.timestamps.extend_from_slice(ts);
-            log.extend(ts);
-        }
-        out.rows = drained.rows();
-        columns::to_js(env, out, true)
+        let columns = drained.into_columns().map_err(to_js)?;
+        self.log.lock().extend(&columns.timestamps);
+        columns::to_js(env, columns, true)
     }
 
     /// Rows added whose collect time is strictly later than `since` (ms since the epoch).
