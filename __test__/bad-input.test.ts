@@ -169,3 +169,18 @@ describe('acquire', () => {
     expectError(() => users.dataCollectorsDict.acquire('b'), 'EXPBUF_NOT_FOUND', "'b'");
   });
 });
+
+describe('sizes beyond this machine’s memory are errors, not crashes', () => {
+  it('a buffer whose columns cannot be allocated', () => {
+    expectError(() => new SequentialBuffer({ big: { dtype: 'float64', shape: [2 ** 24] } }, 2 ** 31 - 1), 'EXPBUF_INVALID_ARGUMENT', 'maxSize');
+  });
+
+  it('a sample batch that cannot be allocated leaves the RNG untouched', () => {
+    const big = { v: { dtype: 'float64', shape: [2 ** 20] } } as const;
+    const subject = new ReservoirBuffer(big, 2, { seed: 9 });
+    const twin = new ReservoirBuffer(big, 2, { seed: 9 });
+    for (const b of [subject, twin]) b.addBatch({ v: new Float64Array(2 * 2 ** 20) });
+    expectError(() => subject.sample(2 ** 31 - 1), 'EXPBUF_INVALID_ARGUMENT', 'cannot allocate');
+    expect(subject.sample(3)).toEqual(twin.sample(3));
+  });
+});

@@ -189,10 +189,13 @@ impl Buffer {
                 self.len
             )));
         }
+        // Output first: a batch too large for memory fails before any RNG draw.
+        let mut out = Columns::with_capacity(self.schema(), batch_size)?;
         let mut slots = sampling::indices(&mut self.rng, self.len, batch_size, replacement)?;
         for s in &mut slots {
             *s = self.slot(*s);
         }
-        self.store.gather(&slots)
+        self.store.gather_into(&slots, &mut out)?;
+        Ok(out)
     }
 }

@@ -83,10 +83,9 @@ impl ColumnStore {
         }
     }
 
-    /// Copies the rows at `slots` (each below the number of rows written) into new
-    /// columns, in the order given.
-    pub fn gather(&self, slots: &[usize]) -> Result<Columns> {
-        let mut out = Columns::with_capacity(&self.schema, slots.len())?;
+    /// Appends the rows at `slots` (each below the number of rows written) to `out`, in
+    /// the order given.
+    pub fn gather_into(&self, slots: &[usize], out: &mut Columns) -> Result<()> {
         for ((dst, col), &rb) in out.typed.iter_mut().zip(&self.typed).zip(&self.row_bytes) {
             for &s in slots {
                 dst.extend_from_slice(&col[s * rb..(s + 1) * rb]);
@@ -102,8 +101,8 @@ impl ColumnStore {
                 dst.push(&held[s], &field.name)?;
             }
         }
-        out.rows = slots.len();
-        Ok(out)
+        out.rows += slots.len();
+        Ok(())
     }
 
     /// Copies the slot ranges `ranges` (concatenated, in order) into new columns.
