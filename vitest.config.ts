@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['__test__/**/*.test.ts'],
     // Native addons crash vitest's thread pool; each file gets its own process.
     pool: 'forks',
+    // For the memory-bound test of the handle registry.
+    execArgv: ['--expose-gc'],
     testTimeout: 60_000,
   },
 });

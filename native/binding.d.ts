@@ -3,6 +3,14 @@
 
 export declare class NativeBuffer {
   constructor(fields: Array<FieldDecl>, maxSize: number, options: BufferOptions)
+  /** The buffer behind handle `id`, from any thread. */
+  static attach(id: number): NativeBuffer
+  /** The id another thread passes to `attach`. */
+  handle(): number
+  /** Releases this thread's hold; the buffer is freed when no thread holds it. */
+  close(): void
+  /** The kind and settings `fromHandle` rebuilds the TS class from. */
+  describe(): BufferDescription
   /**
    * Adds `rows` rows given as one byte view per typed field and, per `any` field,
    * serialized bytes plus `rows + 1` offsets. All or nothing.
@@ -16,9 +24,16 @@ export declare class NativeBuffer {
   get totalAdded(): number
 }
 
+/** The collector side of a queue, in whichever thread attached to it. */
 export declare class NativeQueue {
   /** `max_queue_size` absent or `Infinity` means unbounded. */
   constructor(fields: Array<FieldDecl>, maxQueueSize?: number | undefined | null)
+  /** The queue behind handle `id`, from any thread. */
+  static attach(id: number): NativeQueue
+  /** The id another thread passes to `attach`. */
+  handle(): number
+  /** Releases this thread's hold; the queue is freed when nothing holds it. */
+  close(): void
   /** Appends a block of collected rows with their timestamps. All or nothing. */
   push(rows: number, typed: Array<Uint8Array>, anyBytes: Array<Uint8Array>, anyOffsets: Array<Uint32Array>, timestamps: Float64Array): void
   get dropped(): number
@@ -29,12 +44,21 @@ export declare class NativeQueue {
 export declare class NativeUser {
   /** `log_capacity`: how many collect times to keep (the buffer's maxSize). */
   constructor(queue: NativeQueue, logCapacity: number)
+  /** Releases this user's hold on the queue. */
+  close(): void
   /** Moves every queued row into `buffer` in one call; returns the rows moved. */
   drainInto(buffer: NativeBuffer): number
   /** Takes every queued row, with timestamps, for a buffer written in TS. */
   drain(): Array<ArrayBuffer>
   /** Rows added whose collect time is strictly later than `since` (ms since the epoch). */
   countAddedSince(since: number): number
+}
+
+/** A buffer, shared by every thread that attached to it by handle. */
+export interface BufferDescription {
+  kind: string
+  maxSize: number
+  replaceProbability?: number
 }
 
 export interface BufferOptions {
@@ -58,6 +82,9 @@ export interface FieldDecl {
   dtype?: string
   shape?: Array<number>
 }
+
+/** How many shared queues and buffers are alive in this process (all threads). */
+export declare function registrySize(): number
 
 /** pamiq-core's replace probability for an expected survival length. */
 export declare function replaceProbabilityFromSurvivalLength(maxSize: number, length: number): number

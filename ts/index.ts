@@ -8,6 +8,8 @@ export { RandomReplacementBuffer, type RandomReplacementBufferOptions } from './
 export { ReservoirBuffer, type ReservoirBufferOptions } from './buffers/reservoir.js';
 export { SequentialBuffer, type SequentialBufferOptions } from './buffers/sequential.js';
 export { ExpbufError, isExpbufError, type ErrorCode } from './errors.js';
+export type { BufferHandle, CollectorHandle } from './handles.js';
+export { registrySize } from './registry.js';
 export { DataCollector } from './pipeline/collector.js';
 export { DataCollectorsDict, DataUsersDict } from './pipeline/dicts.js';
 export { DataUser, type DataUserOptions } from './pipeline/user.js';

@@ -1,8 +1,31 @@
-import type { BufferOptions, NativeBuffer } from '../../native/binding.js';
+import type { BufferDescription, BufferOptions, NativeBuffer } from '../../native/binding.js';
 import { decodeColumns, encodeBatch, RowStage } from '../encode.js';
+import { ExpbufError } from '../errors.js';
+import { readHandle, type BufferHandle } from '../handles.js';
 import { native } from '../native.js';
-import type { BatchOf, DataOf, FieldsInput, StepOf } from '../schema.js';
+import type { BatchOf, DataOf, FieldsInput, Schema, StepOf } from '../schema.js';
 import { DataBuffer } from './data-buffer.js';
+
+/** Options key by which `fromHandle` passes an attached native buffer to a constructor. */
+export const ATTACHED = Symbol('expbuf.attached');
+
+/** Buffer options, or an attached native buffer (from `fromHandle`). */
+export type NativeBufferInit = BufferOptions | { [ATTACHED]: NativeBuffer };
+
+/**
+ * Attaches to the buffer behind `handle`; `kind` is the class asking, which must match.
+ * @throws `EXPBUF_INVALID_ARGUMENT` for a bad handle or another buffer kind; `EXPBUF_CLOSED`
+ */
+export function attachBuffer(handle: unknown, kind: string): { schema: Schema; attached: NativeBuffer; description: BufferDescription } {
+  const { id, schema } = readHandle(handle, 'expbuf.buffer');
+  const attached = native.NativeBuffer.attach(id);
+  const description = attached.describe();
+  if (description.kind !== kind) {
+    attached.close();
+    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `handle: a ${description.kind} buffer, not a ${kind} one`);
+  }
+  return { schema, attached, description };
+}
 
 export interface SampleOptions {
   /** Draw rows independently (default), or distinct rows. */
@@ -18,10 +41,23 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
   readonly native: NativeBuffer;
   readonly #scratch: RowStage;
 
-  protected constructor(fields: F, maxSize: number, options: BufferOptions) {
+  protected constructor(fields: F, maxSize: number, init: NativeBufferInit) {
     super(fields, maxSize);
-    this.native = new native.NativeBuffer(this.layout.decls, maxSize, options);
+    this.native = ATTACHED in init ? init[ATTACHED] : new native.NativeBuffer(this.layout.decls, maxSize, init);
     this.#scratch = new RowStage(this.layout, 1);
+  }
+
+  /**
+   * A structured-cloneable handle for `postMessage`: another thread's
+   * `<BufferClass>.fromHandle(h)` reads and samples the same native rows.
+   */
+  handle(): BufferHandle<F> {
+    return { kind: 'expbuf.buffer', id: this.native.handle(), fields: this.layout.decls };
+  }
+
+  /** Releases this thread's hold on the native buffer; it is freed when no thread holds it. */
+  close(): void {
+    this.native.close();
   }
 
   /**

@@ -2,7 +2,8 @@ import { ExpbufError } from '../errors.js';
 import { native } from '../native.js';
 import type { FieldsInput } from '../schema.js';
 import { randomSeed } from '../seed.js';
-import { NativeDataBuffer } from './native-buffer.js';
+import type { BufferHandle } from '../handles.js';
+import { ATTACHED, attachBuffer, NativeDataBuffer, type NativeBufferInit } from './native-buffer.js';
 
 export interface RandomReplacementBufferOptions {
   /** Probability in [0, 1] that a new row replaces a uniformly chosen one once full (default 1). */
@@ -37,10 +38,22 @@ export class RandomReplacementBuffer<const F extends FieldsInput> extends Native
    * @throws `EXPBUF_INVALID_ARGUMENT` for p outside [0, 1] or NaN, a bad survival
    *   length, or both options at once
    */
-  constructor(fields: F, maxSize: number, options: RandomReplacementBufferOptions = {}) {
-    const p = resolveReplaceProbability(maxSize, options);
-    super(fields, maxSize, { kind: 'random-replacement', seed: options.seed ?? randomSeed(), replaceProbability: p });
+  constructor(fields: F, maxSize: number, options: RandomReplacementBufferOptions | NativeBufferInit = {}) {
+    if (ATTACHED in options) {
+      super(fields, maxSize, options);
+      this.replaceProbability = options[ATTACHED].describe().replaceProbability ?? 1;
+      return;
+    }
+    const o = options as RandomReplacementBufferOptions;
+    const p = resolveReplaceProbability(maxSize, o);
+    super(fields, maxSize, { kind: 'random-replacement', seed: o.seed ?? randomSeed(), replaceProbability: p });
     this.replaceProbability = p;
+  }
+
+  /** The buffer behind `handle` (from `handle()` in any thread), in this thread. */
+  static fromHandle<const F extends FieldsInput>(handle: BufferHandle<F>): RandomReplacementBuffer<F> {
+    const { schema, attached, description } = attachBuffer(handle, 'random-replacement');
+    return new RandomReplacementBuffer(schema as F, description.maxSize, { [ATTACHED]: attached });
   }
 
   /** p = clamp(maxSize / L · (ln maxSize + γ), 0, 1), as pamiq-core computes it. */

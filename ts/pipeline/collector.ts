@@ -1,7 +1,10 @@
 import type { NativeQueue } from '../../native/binding.js';
 import { now } from '../clock.js';
 import { encodeBatch, RowStage } from '../encode.js';
-import type { Layout } from '../schema.js';
+import { ExpbufError } from '../errors.js';
+import { readHandle, type CollectorHandle } from '../handles.js';
+import { native } from '../native.js';
+import { layoutOf, type Layout } from '../schema.js';
 
 /** Rows staged per collector before they are handed to the queue in one native call. */
 export const STAGE_ROWS = 256;
@@ -23,17 +26,53 @@ export function flushPending(): void {
  * (a microtask), and a `DataUser.update()` on this thread flushes first, so it sees
  * every row collected before it.
  *
+ * A collector may live in another worker thread than its user: pass `handle()` to
+ * the worker with `postMessage` and call `DataCollector.fromHandle(h)` there.
+ *
  * @typeParam T - one step
  */
 export class DataCollector<T extends object = Record<string, unknown>> {
   readonly #queue: NativeQueue;
   readonly #stage: RowStage;
   readonly #flushTask = (): void => this.flush();
+  #closed = false;
 
-  /** @internal Created by `DataUser`. */
+  /** @internal Created by `DataUser` or `fromHandle`. */
   constructor(queue: NativeQueue, layout: Layout) {
     this.#queue = queue;
     this.#stage = new RowStage(layout, STAGE_ROWS);
+  }
+
+  /**
+   * A collector on the same native queue as the one that made `handle`, in this
+   * thread, with the same field checks.
+   * @throws `EXPBUF_INVALID_ARGUMENT` for something that is not a collector handle;
+   *   `EXPBUF_CLOSED` when every holder of the queue has closed it
+   */
+  static fromHandle<T extends object = Record<string, unknown>>(handle: CollectorHandle<T>): DataCollector<T> {
+    const { id, schema } = readHandle(handle, 'expbuf.collector');
+    return new DataCollector<T>(native.NativeQueue.attach(id), layoutOf(schema));
+  }
+
+  /** A structured-cloneable handle for `postMessage`; see `fromHandle`. */
+  handle(): CollectorHandle<T> {
+    this.#checkOpen();
+    return { kind: 'expbuf.collector', id: this.#queue.handle(), fields: this.#stage.layout.decls };
+  }
+
+  /**
+   * Hands staged rows over, then releases this collector's hold on the queue. Rows
+   * already handed over stay queued for the user.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#queue.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ExpbufError('EXPBUF_CLOSED', 'collector: closed');
   }
 
   /**
@@ -41,6 +80,7 @@ export class DataCollector<T extends object = Record<string, unknown>> {
    * @throws `EXPBUF_MISSING_FIELD`, `EXPBUF_UNKNOWN_FIELD`, `EXPBUF_BAD_VALUE`; nothing is collected then
    */
   collect(step: T): void {
+    if (this.#closed) this.#checkOpen();
     const stage = this.#stage;
     stage.put(step, now());
     if (stage.count === 1) {
@@ -55,6 +95,7 @@ export class DataCollector<T extends object = Record<string, unknown>> {
    * current time. All rows or none.
    */
   collectBatch(columns: { [K in keyof T]: unknown }): void {
+    this.#checkOpen();
     const e = encodeBatch(this.#stage.layout, columns);
     this.flush();
     const timestamps = new Float64Array(e.rows).fill(now());
@@ -73,6 +114,7 @@ export class DataCollector<T extends object = Record<string, unknown>> {
 
   /** Rows the queue dropped because it was full (after handing over staged rows). */
   get droppedCount(): number {
+    this.#checkOpen();
     this.flush();
     return this.#queue.dropped;
   }

@@ -80,4 +80,14 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
   get size(): number {
     return this.#buffer.size;
   }
+
+  /**
+   * Releases this user's native resources: its collector and its hold on the queue
+   * (collectors in other threads keep the queue alive until they close too). The
+   * buffer stays usable; close it on its own.
+   */
+  close(): void {
+    this.collector.close();
+    this.#user.close();
+  }
 }

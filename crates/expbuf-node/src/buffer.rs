@@ -2,7 +2,8 @@
 //! own typed class.
 
 use crate::columns;
-use crate::error::{invalid, to_js, Result};
+use crate::error::{closed, invalid, to_js, Result};
+use crate::registry::{self, Shared};
 use crate::schema::{to_schema, FieldDecl};
 use expbuf_core::{checked_size, Buffer, Policy};
 use napi::bindgen_prelude::{ArrayBuffer, Uint32ArraySlice, Uint8ArraySlice};
@@ -21,9 +22,19 @@ pub struct BufferOptions {
     pub replace_probability: Option<f64>,
 }
 
+pub(crate) type SharedBuffer = Arc<Shared<Mutex<Buffer>>>;
+
+/// A buffer, shared by every thread that attached to it by handle.
+#[napi(object)]
+pub struct BufferDescription {
+    pub kind: String,
+    pub max_size: u32,
+    pub replace_probability: Option<f64>,
+}
+
 #[napi]
 pub struct NativeBuffer {
-    pub(crate) inner: Arc<Mutex<Buffer>>,
+    inner: Option<SharedBuffer>,
 }
 
 fn seed_of(seed: f64) -> Result<u64> {
@@ -54,7 +65,50 @@ impl NativeBuffer {
         let buffer =
             Buffer::new(schema, policy, max_size, seed_of(options.seed)?).map_err(to_js)?;
         Ok(NativeBuffer {
-            inner: Arc::new(Mutex::new(buffer)),
+            inner: Some(registry::register(Mutex::new(buffer))),
+        })
+    }
+
+    /// The buffer behind handle `id`, from any thread.
+    #[napi(factory, catch_unwind)]
+    pub fn attach(id: f64) -> Result<Self> {
+        let inner = registry::attach::<Mutex<Buffer>>(id as u64)
+            .ok_or_else(|| closed(format!("handle: buffer {id} was closed or never existed")))?;
+        Ok(NativeBuffer { inner: Some(inner) })
+    }
+
+    /// The id another thread passes to `attach`.
+    #[napi(catch_unwind)]
+    pub fn handle(&self) -> Result<f64> {
+        Ok(self.shared()?.id() as f64)
+    }
+
+    /// Releases this thread's hold; the buffer is freed when no thread holds it.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+
+    pub(crate) fn shared(&self) -> Result<&SharedBuffer> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| closed("buffer: closed".to_owned()))
+    }
+
+    /// The kind and settings `fromHandle` rebuilds the TS class from.
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> Result<BufferDescription> {
+        let b = self.shared()?.data.lock();
+        let replace_probability = match b.policy() {
+            Policy::RandomReplacement {
+                replace_probability,
+            } => Some(replace_probability),
+            _ => None,
+        };
+        Ok(BufferDescription {
+            kind: b.policy().kind().to_owned(),
+            max_size: b.max_size() as u32,
+            replace_probability,
         })
     }
 
@@ -69,12 +123,12 @@ impl NativeBuffer {
         any_offsets: Vec<Uint32ArraySlice>,
     ) -> Result<()> {
         let r = columns::rows_ref(rows, &typed, &any_bytes, &any_offsets, None);
-        self.inner.lock().extend(&r).map_err(to_js)
+        self.shared()?.data.lock().extend(&r).map_err(to_js)
     }
 
     #[napi(catch_unwind)]
     pub fn get_data<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
-        let data = self.inner.lock().get_data().map_err(to_js)?;
+        let data = self.shared()?.data.lock().get_data().map_err(to_js)?;
         columns::to_js(env, data, false)
     }
 
@@ -86,28 +140,33 @@ impl NativeBuffer {
         replacement: bool,
     ) -> Result<Vec<ArrayBuffer<'env>>> {
         let k = checked_size(batch_size, "batchSize").map_err(to_js)?;
-        let data = self.inner.lock().sample(k, replacement).map_err(to_js)?;
+        let data = self
+            .shared()?
+            .data
+            .lock()
+            .sample(k, replacement)
+            .map_err(to_js)?;
         columns::to_js(env, data, false)
     }
 
     #[napi(getter)]
-    pub fn size(&self) -> u32 {
-        self.inner.lock().len() as u32
+    pub fn size(&self) -> Result<u32> {
+        Ok(self.shared()?.data.lock().len() as u32)
     }
 
     #[napi(getter)]
-    pub fn max_size(&self) -> u32 {
-        self.inner.lock().max_size() as u32
+    pub fn max_size(&self) -> Result<u32> {
+        Ok(self.shared()?.data.lock().max_size() as u32)
     }
 
     #[napi(getter)]
-    pub fn is_full(&self) -> bool {
-        self.inner.lock().is_full()
+    pub fn is_full(&self) -> Result<bool> {
+        Ok(self.shared()?.data.lock().is_full())
     }
 
     #[napi(getter)]
-    pub fn total_added(&self) -> f64 {
-        self.inner.lock().total_added() as f64
+    pub fn total_added(&self) -> Result<f64> {
+        Ok(self.shared()?.data.lock().total_added() as f64)
     }
 }
 
@@ -116,6 +175,12 @@ impl NativeBuffer {
 pub fn replace_probability_from_survival_length(max_size: f64, length: f64) -> Result<f64> {
     let max_size = checked_size(max_size, "maxSize").map_err(to_js)?;
     expbuf_core::replace_probability_from_survival_length(max_size, length).map_err(to_js)
+}
+
+/// How many shared queues and buffers are alive in this process (all threads).
+#[napi]
+pub fn registry_size() -> u32 {
+    registry::len() as u32
 }
 
 /// Checks a size argument (an integer in [1, 2^31 - 1]); returns it or throws

@@ -26,3 +26,7 @@ pub fn from_napi(e: napi::Error<Status>) -> JsError {
 pub fn invalid(message: impl Into<String>) -> JsError {
     to_js(expbuf_core::Error::invalid_argument(message))
 }
+
+pub fn closed(message: String) -> JsError {
+    napi::Error::new(Code("EXPBUF_CLOSED"), message)
+}

@@ -5,4 +5,5 @@ pub mod buffer;
 mod columns;
 mod error;
 pub mod queue;
+mod registry;
 mod schema;

@@ -3,7 +3,8 @@
 
 use crate::buffer::NativeBuffer;
 use crate::columns;
-use crate::error::{invalid, to_js, Result};
+use crate::error::{closed, invalid, to_js, Result};
+use crate::registry::{self, Shared};
 use crate::schema::{to_schema, FieldDecl};
 use expbuf_core::{checked_size, RowQueue, TimestampLog};
 use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Uint32ArraySlice, Uint8ArraySlice};
@@ -12,9 +13,12 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use std::sync::Arc;
 
+type SharedQueue = Arc<Shared<Mutex<RowQueue>>>;
+
+/// The collector side of a queue, in whichever thread attached to it.
 #[napi]
 pub struct NativeQueue {
-    inner: Arc<Mutex<RowQueue>>,
+    inner: Option<SharedQueue>,
 }
 
 #[napi]
@@ -28,9 +32,36 @@ impl NativeQueue {
             Some(m) if m == f64::INFINITY => None,
             Some(m) => Some(checked_size(m, "maxQueueSize").map_err(to_js)?),
         };
+        let queue = RowQueue::new(schema, max).map_err(to_js)?;
         Ok(NativeQueue {
-            inner: Arc::new(Mutex::new(RowQueue::new(schema, max).map_err(to_js)?)),
+            inner: Some(registry::register(Mutex::new(queue))),
         })
+    }
+
+    /// The queue behind handle `id`, from any thread.
+    #[napi(factory, catch_unwind)]
+    pub fn attach(id: f64) -> Result<Self> {
+        let inner = registry::attach::<Mutex<RowQueue>>(id as u64)
+            .ok_or_else(|| closed(format!("handle: queue {id} was closed or never existed")))?;
+        Ok(NativeQueue { inner: Some(inner) })
+    }
+
+    /// The id another thread passes to `attach`.
+    #[napi(catch_unwind)]
+    pub fn handle(&self) -> Result<f64> {
+        Ok(self.shared()?.id() as f64)
+    }
+
+    /// Releases this thread's hold; the queue is freed when nothing holds it.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+
+    fn shared(&self) -> Result<&SharedQueue> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| closed("collector: closed".to_owned()))
     }
 
     /// Appends a block of collected rows with their timestamps. All or nothing.
@@ -44,24 +75,24 @@ impl NativeQueue {
         timestamps: Float64ArraySlice,
     ) -> Result<()> {
         let r = columns::rows_ref(rows, &typed, &any_bytes, &any_offsets, Some(&timestamps));
-        self.inner.lock().push(&r).map_err(to_js)
+        self.shared()?.data.lock().push(&r).map_err(to_js)
     }
 
     #[napi(getter)]
-    pub fn dropped(&self) -> f64 {
-        self.inner.lock().dropped() as f64
+    pub fn dropped(&self) -> Result<f64> {
+        Ok(self.shared()?.data.lock().dropped() as f64)
     }
 
     #[napi(getter)]
-    pub fn length(&self) -> f64 {
-        self.inner.lock().len() as f64
+    pub fn length(&self) -> Result<f64> {
+        Ok(self.shared()?.data.lock().len() as f64)
     }
 }
 
 /// The training side of a queue: moves rows out and logs their collect times.
 #[napi]
 pub struct NativeUser {
-    queue: Arc<Mutex<RowQueue>>,
+    queue: Option<SharedQueue>,
     log: Mutex<TimestampLog>,
 }
 
@@ -72,22 +103,34 @@ impl NativeUser {
     pub fn new(queue: &NativeQueue, log_capacity: f64) -> Result<Self> {
         let cap = checked_size(log_capacity, "maxSize").map_err(to_js)?;
         Ok(NativeUser {
-            queue: queue.inner.clone(),
+            queue: Some(queue.shared()?.clone()),
             log: Mutex::new(TimestampLog::new(cap)),
         })
+    }
+
+    fn queue(&self) -> Result<&SharedQueue> {
+        self.queue
+            .as_ref()
+            .ok_or_else(|| closed("user: closed".to_owned()))
+    }
+
+    /// Releases this user's hold on the queue.
+    #[napi]
+    pub fn close(&mut self) {
+        self.queue = None;
     }
 
     /// Moves every queued row into `buffer` in one call; returns the rows moved.
     #[napi(catch_unwind)]
     pub fn drain_into(&self, buffer: &NativeBuffer) -> Result<u32> {
         let drained = {
-            let mut q = self.queue.lock();
-            if q.schema() != buffer.inner.lock().schema() {
+            let mut q = self.queue()?.data.lock();
+            if q.schema() != buffer.shared()?.data.lock().schema() {
                 return Err(invalid("buffer: its fields differ from the queue's"));
             }
             q.drain()
         };
-        let mut b = buffer.inner.lock();
+        let mut b = buffer.shared()?.data.lock();
         let mut log = self.log.lock();
         for part in drained.parts() {
             b.extend(&part).map_err(to_js)?;
@@ -99,7 +142,7 @@ impl NativeUser {
     /// Takes every queued row, with timestamps, for a buffer written in TS.
     #[napi(catch_unwind)]
     pub fn drain<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
-        let drained = self.queue.lock().drain();
+        let drained = self.queue()?.data.lock().drain();
         let columns = drained.into_columns().map_err(to_js)?;
         self.log.lock().extend(&columns.timestamps);
         columns::to_js(env, columns, true)

@@ -1,0 +1,86 @@
+/**
+ * The worker side of the cross-thread tests, driven by one message per task.
+ * Compiled by `tsc` into dist/ (tests load the compiled file).
+ */
+import { parentPort } from 'node:worker_threads';
+import { DataCollector, SequentialBuffer, type BufferHandle, type CollectorHandle } from '../../ts/index.js';
+
+export type Task =
+  /** Collect rows { w, seq } for seq = 0..rows-1, one `collect` each, then close. */
+  | { task: 'collect'; handle: CollectorHandle; w: number; rows: number; batch?: number }
+  /** Collect { w, seq } forever, yielding to the event loop every `yieldEvery` rows. */
+  | { task: 'collectForever'; handle: CollectorHandle; w: number; yieldEvery: number }
+  /** Sample from a shared buffer until `stop` (an Int32Array over shared memory) is set; check every row's sum. */
+  | { task: 'sample'; handle: BufferHandle; stop: Int32Array; batch: number }
+  /** Attach to a collector, collect `rows` rows, close: the registry-lifetime cycle. */
+  | { task: 'cycle'; handle: CollectorHandle; rows: number };
+
+type Row = { w: number; seq: number };
+type Summed = { a: Float64Array; sum: number };
+
+if (parentPort === null) throw new Error('worker.ts runs as a worker');
+const port = parentPort;
+
+port.on('message', (t: Task) => {
+  void run(t).then(
+    (result) => port.postMessage({ ok: true, ...result }),
+    (e: unknown) => port.postMessage({ ok: false, error: String((e as Error).stack ?? e) }),
+  );
+});
+
+async function run(t: Task): Promise<Record<string, number>> {
+  switch (t.task) {
+    case 'collect': {
+      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      const batch = t.batch ?? 0;
+      for (let seq = 0; seq < t.rows; ) {
+        if (batch > 0) {
+          const n = Math.min(batch, t.rows - seq);
+          c.collectBatch({ w: new Uint8Array(n).fill(t.w), seq: Uint32Array.from({ length: n }, (_, i) => seq + i) });
+          seq += n;
+        } else {
+          c.collect({ w: t.w, seq });
+          seq++;
+        }
+        if (seq % 4096 === 0) await new Promise((r) => setImmediate(r));
+      }
+      c.close();
+      return { rows: t.rows };
+    }
+    case 'collectForever': {
+      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      port.postMessage({ started: true });
+      for (let seq = 0; ; seq++) {
+        c.collect({ w: t.w, seq });
+        if (seq % t.yieldEvery === 0) await new Promise((r) => setImmediate(r));
+      }
+    }
+    case 'sample': {
+      const b = SequentialBuffer.fromHandle(t.handle as BufferHandle<{ a: { dtype: 'float64'; shape: [4] }; sum: 'float64' }>);
+      let batches = 0;
+      let rows = 0;
+      let torn = 0;
+      while (Atomics.load(t.stop, 0) === 0) {
+        if (b.size === 0) {
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        const s = b.sample(t.batch) as Summed & { a: Float64Array; sum: Float64Array };
+        for (let k = 0; k < t.batch; k++) {
+          const a = s.a.subarray(k * 4, k * 4 + 4);
+          if (a[0] + a[1] + a[2] + a[3] !== s.sum[k]) torn++;
+        }
+        batches++;
+        rows += t.batch;
+      }
+      b.close();
+      return { batches, rows, torn };
+    }
+    case 'cycle': {
+      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      for (let seq = 0; seq < t.rows; seq++) c.collect({ w: 1, seq });
+      c.close();
+      return { rows: t.rows };
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import { native } from './native.js';
+
+/**
+ * How many native queues and buffers are alive in this process, over all threads.
+ * Each lives while some object attached to it is neither closed nor collected: a
+ * diagnostic for leaks.
+ */
+export function registrySize(): number {
+  return native.registrySize();
+}
