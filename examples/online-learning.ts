@@ -1,29 +1,45 @@
 /**
- * The main job (`npm start`): an agent acts in CartPole and collects every step
- * through a DataCollector; a trainer samples batches from a native SequentialBuffer
- * and fits a linear Q-function on the TD targets; the agent acts greedily on it.
- * Single-threaded for now: inference and training alternate on the main thread.
+ * The main job (`npm start`): online deep Q-learning on CartPole across two threads.
  *
- * Flags: --steps N (default 60000), --batch N (default 64), --seed N (default 1).
+ * - Inference thread (examples/dqn/agent-worker.ts): an Agent plays CartPole with the
+ *   latest Q-network weights and collects each transition through a DataCollector it
+ *   made from a handle; the native queue carries the rows to this thread.
+ * - Training thread (here): a Trainer updates its DataUser, samples batches from a
+ *   native SequentialBuffer and fits a tfjs MLP (DQN: Huber loss on TD targets from a
+ *   target network), posting new weights to the agent every 50 steps.
+ *
+ * The agent is paced to 4 env steps per gradient step (DQN's replay ratio). The run
+ * stops after --steps env steps or --seconds, whichever comes first.
+ *
+ * Flags: --steps N (default 40000), --seconds N (default 300), --seed N (default 1),
+ * --quiet (no live line; progress every 10 s).
  */
+import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
-import { Agent, DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
-import { CartPole } from './envs/cartpole.js';
+import { Worker } from 'node:worker_threads';
+import { DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
+import type { AgentWorkerData, Transition } from './dqn/agent-worker.js';
+import { LAYERS } from './dqn/mlp.js';
 
 const { values: flags } = parseArgs({
   options: {
-    steps: { type: 'string', default: '60000' },
-    batch: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '40000' },
+    seconds: { type: 'string', default: '300' },
     seed: { type: 'string', default: '1' },
+    quiet: { type: 'boolean', default: false },
   },
 });
-const totalSteps = Number(flags.steps);
-const batchSize = Number(flags.batch);
+const maxSteps = Number(flags.steps);
+const maxSeconds = Number(flags.seconds);
 const seed = Number(flags.seed);
-for (const [name, v] of [['steps', totalSteps], ['batch', batchSize], ['seed', seed]] as const) {
-  if (!Number.isInteger(v) || v < (name === 'seed' ? 0 : 1)) throw new Error(`--${name}: expected a positive integer, got ${v}`);
+for (const [name, v] of [['steps', maxSteps], ['seconds', maxSeconds], ['seed', seed]] as const) {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a non-negative number, got ${v}`);
 }
 
+const BATCH = 64;
+const GAMMA = 0.99;
+const TARGET_SYNC = 250;
+const WEIGHTS_EVERY = 50;
 const schema = {
   obs: { dtype: 'float32', shape: [4] },
   action: 'int32',
@@ -32,129 +48,133 @@ const schema = {
   done: 'uint8',
 } as const;
 
-/** Quadratic features of the observation: a linear model on them can balance the pole. */
-const FEATURES = 15;
-function features(o: ArrayLike<number>, out: Float64Array, at = 0): void {
-  let k = at;
-  out[k++] = 1;
-  for (let i = 0; i < 4; i++) out[k++] = o[i];
-  for (let i = 0; i < 4; i++) for (let j = i; j < 4; j++) out[k++] = o[i] * o[j];
+function qNetwork(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [LAYERS[0]], units: LAYERS[1], activation: 'relu' }),
+      tf.layers.dense({ units: LAYERS[2], activation: 'relu' }),
+      tf.layers.dense({ units: LAYERS[3] }),
+    ],
+  });
 }
 
-/** Q(s, a) = w[a] · φ(s), shared by agent and trainer (one thread). */
-class LinearQ {
-  readonly w = [new Float64Array(FEATURES), new Float64Array(FEATURES)];
-  private readonly phi = new Float64Array(FEATURES);
-  q(o: ArrayLike<number>, a: number): number {
-    features(o, this.phi);
-    let s = 0;
-    for (let i = 0; i < FEATURES; i++) s += this.w[a][i] * this.phi[i];
-    return s;
-  }
-}
+class DqnTrainer extends Trainer {
+  private user!: DataUser<Transition>;
+  readonly online = qNetwork();
+  readonly target = qNetwork();
+  private readonly optimizer = tf.train.adam(1e-3);
+  steps = 0;
+  loss = NaN;
 
-class CartPoleAgent extends Agent<Float32Array, number> {
-  private collector!: ReturnType<Agent<Float32Array, number>['getDataCollector']>;
-  epsilon = 1;
-  private rng = seed + 12345;
-  constructor(private readonly model: LinearQ) {
-    super();
+  constructor(private readonly onWeights: (w: Float32Array[]) => void) {
+    super({ trainingConditionDataUser: 'experience', minBufferSize: 1000, minNewDataCount: 1 });
+    this.target.setWeights(this.online.getWeights());
   }
-  override onDataCollectorsAttached(): void {
-    this.collector = this.getDataCollector('experience');
-  }
-  private random(): number {
-    this.rng = (Math.imul(this.rng, 1664525) + 1013904223) >>> 0;
-    return this.rng / 4294967296;
-  }
-  step(obs: Float32Array): number {
-    if (this.random() < this.epsilon) return this.random() < 0.5 ? 0 : 1;
-    return this.model.q(obs, 1) > this.model.q(obs, 0) ? 1 : 0;
-  }
-  record(obs: Float32Array, action: number, reward: number, nextObs: Float32Array, done: boolean): void {
-    this.collector.collect({ obs, action, reward, nextObs, done: done ? 1 : 0 });
-  }
-}
 
-class QTrainer extends Trainer {
-  private user!: DataUser;
-  trainSteps = 0;
-  lastLoss = NaN;
-  private readonly phi = new Float64Array(FEATURES);
-  constructor(private readonly model: LinearQ, private readonly target: LinearQ) {
-    super({ trainingConditionDataUser: 'experience', minBufferSize: 500, minNewDataCount: 8 });
-  }
   override onDataUsersAttached(): void {
-    this.user = this.getDataUser('experience');
+    this.user = this.getDataUser<Transition>('experience');
   }
+
   train(): void {
     const buffer = this.user.buffer as SequentialBuffer<typeof schema>;
-    const b = buffer.sample(batchSize);
-    const gamma = 0.95;
-    const lr = 0.002;
-    let loss = 0;
-    for (let k = 0; k < batchSize; k++) {
-      const next = b.nextObs.subarray(k * 4, k * 4 + 4);
-      const bootstrap = b.done[k] ? 0 : gamma * Math.max(this.target.q(next, 0), this.target.q(next, 1));
-      const y = b.reward[k] + bootstrap;
-      const o = b.obs.subarray(k * 4, k * 4 + 4);
-      const a = b.action[k];
-      const err = this.model.q(o, a) - y;
-      loss += err * err;
-      features(o, this.phi);
-      const clipped = Math.max(-1, Math.min(1, err));
-      for (let i = 0; i < FEATURES; i++) this.model.w[a][i] -= (lr * clipped * this.phi[i]);
-    }
-    this.lastLoss = loss / batchSize;
-    this.trainSteps++;
-    if (this.trainSteps % 250 === 0) for (const a of [0, 1]) this.target.w[a].set(this.model.w[a]);
+    const b = buffer.sample(BATCH);
+    const loss = tf.tidy(() => {
+      const obs = tf.tensor2d(b.obs, [BATCH, 4]);
+      const next = tf.tensor2d(b.nextObs, [BATCH, 4]);
+      const nextQ = (this.target.predict(next) as tf.Tensor2D).max(1);
+      const notDone = tf.sub(1, tf.tensor1d(b.done, 'float32'));
+      const y = tf.add(tf.tensor1d(b.reward), tf.mul(GAMMA, tf.mul(nextQ, notDone)));
+      const mask = tf.oneHot(tf.tensor1d(b.action, 'int32'), 2);
+      const l = this.optimizer.minimize(() => {
+        const q = tf.sum(tf.mul(this.online.predict(obs) as tf.Tensor2D, mask), 1);
+        return tf.losses.huberLoss(y, q) as tf.Scalar;
+      }, true);
+      return l ?? tf.scalar(NaN);
+    });
+    this.loss = loss.dataSync()[0];
+    loss.dispose();
+    this.steps++;
+    if (this.steps % TARGET_SYNC === 0) this.target.setWeights(this.online.getWeights());
+    if (this.steps % WEIGHTS_EVERY === 0) this.onWeights(this.online.getWeights().map((w) => w.dataSync() as Float32Array));
   }
 }
 
-const model = new LinearQ();
-const target = new LinearQ();
-const users = DataUsersDict.fromDataBuffers({ experience: new SequentialBuffer(schema, 20_000, { seed }) });
-const agent = new CartPoleAgent(model);
-agent.attachDataCollectors(users.dataCollectorsDict);
-const trainer = new QTrainer(model, target);
+await tf.setBackend('cpu');
+const users = DataUsersDict.fromDataBuffers({ experience: new SequentialBuffer(schema, 50_000, { seed }) });
+const user = users.get('experience') as DataUser<Transition>;
+const counters = new Int32Array(new SharedArrayBuffer(12));
+const workerData: AgentWorkerData = {
+  handle: user.collector.handle(),
+  counters,
+  stepsPerTrain: 4,
+  warmup: 1000,
+  epsilonSteps: 10_000,
+  seed,
+};
+const agentThread = new Worker(new URL('./dqn/agent-worker.js', import.meta.url), { workerData });
+const returns: number[] = [];
+let agentFinished = false;
+agentThread.on('message', (m: { episodeReturn?: number; finished?: boolean }) => {
+  if (m.episodeReturn !== undefined) returns.push(m.episodeReturn);
+  if (m.finished) agentFinished = true;
+});
+agentThread.on('error', (e) => {
+  console.error('agent thread failed:', e);
+  process.exit(1);
+});
+
+const trainer = new DqnTrainer((w) => agentThread.postMessage(w));
 trainer.attachDataUsers(users);
 
-const env = new CartPole(seed);
-let obs = env.reset();
-let episodeReturn = 0;
-const returns: number[] = [];
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const started = performance.now();
-const recentMean = () => {
-  const r = returns.slice(-20);
-  return r.length ? r.reduce((a, b) => a + b, 0) / r.length : 0;
+let lastReport = started;
+let lastSteps = 0;
+const live = process.stdout.isTTY && !flags.quiet;
+const status = () => {
+  const now = performance.now();
+  const steps = Atomics.load(counters, 0);
+  const rate = ((steps - lastSteps) * 1000) / Math.max(1, now - lastReport);
+  lastReport = now;
+  lastSteps = steps;
+  return (
+    `${((now - started) / 1000).toFixed(0).padStart(4)}s | steps ${String(steps).padStart(6)} (${rate.toFixed(0).padStart(5)}/s) | ` +
+    `buffer ${String(user.size).padStart(5)}/${user.buffer.maxSize} | drops ${user.collector.droppedCount} | ` +
+    `train ${String(trainer.steps).padStart(5)} | loss ${trainer.loss.toFixed(4)} | ` +
+    `episodes ${String(returns.length).padStart(4)} | mean return (last 20) ${mean(returns.slice(-20)).toFixed(1)}`
+  );
 };
 
-console.log(`expbuf online learning: CartPole, linear Q on quadratic features, ${totalSteps} steps, batch ${batchSize}`);
-for (let t = 1; t <= totalSteps; t++) {
-  agent.epsilon = Math.max(0.05, 1 - t / (totalSteps * 0.5));
-  const action = agent.step(obs);
-  const { observation, reward, done, truncated } = env.step(action);
-  agent.record(obs, action, reward, observation, done);
-  episodeReturn += reward;
-  obs = observation;
-  if (done || truncated) {
-    returns.push(episodeReturn);
-    episodeReturn = 0;
-    obs = env.reset();
+console.log(`expbuf main job: DQN on CartPole, agent in a worker thread, trainer here (tfjs ${tf.version.tfjs}, backend ${tf.getBackend()})`);
+console.log(`stops after ${maxSteps} env steps or ${maxSeconds} s; a random policy averages about 22`);
+let nextPrint = started + (live ? 500 : 10_000);
+while (Atomics.load(counters, 0) < maxSteps && performance.now() - started < maxSeconds * 1000) {
+  if (await trainer.run()) {
+    Atomics.store(counters, 1, trainer.steps);
+    // A macrotask now and then, so the agent's episode reports are read as they come.
+    if (trainer.steps % 10 === 0) await new Promise((r) => setImmediate(r));
+  } else {
+    await new Promise((r) => setTimeout(r, 1));
   }
-  if (t % 4 === 0) await trainer.run();
-  if (t % 5000 === 0 || t === totalSteps) {
-    const user = users.get('experience') as DataUser;
-    const secs = (performance.now() - started) / 1000;
-    console.log(
-      `step ${String(t).padStart(7)} | buffer ${String(user.size).padStart(6)} | dropped ${user.collector.droppedCount} | ` +
-        `train steps ${String(trainer.trainSteps).padStart(5)} | loss ${trainer.lastLoss.toFixed(4)} | ` +
-        `episodes ${returns.length} | recent mean return ${recentMean().toFixed(1)} | ${(t / secs).toFixed(0)} steps/s`,
-    );
+  if (performance.now() >= nextPrint) {
+    if (live) process.stdout.write(`\r${status()}`);
+    else console.log(status());
+    nextPrint = performance.now() + (live ? 500 : 10_000);
   }
 }
-const first = returns.slice(0, 20);
+Atomics.store(counters, 2, 1);
+while (!agentFinished) await new Promise((r) => setTimeout(r, 5));
+await agentThread.terminate();
+user.update();
+if (live) process.stdout.write('\n');
+console.log(status());
+
+const secs = (performance.now() - started) / 1000;
+const first = mean(returns.slice(0, 20));
+const last = mean(returns.slice(-20));
 console.log(
-  `done: ${returns.length} episodes; mean return of the first 20 ${(first.reduce((a, b) => a + b, 0) / Math.max(1, first.length)).toFixed(1)}, ` +
-    `of the last 20 ${recentMean().toFixed(1)} (a random policy averages about 22)`,
+  `\nsummary: ${Atomics.load(counters, 0)} env steps and ${trainer.steps} gradient steps in ${secs.toFixed(1)} s; ` +
+    `${returns.length} episodes; queue drops ${user.collector.droppedCount}\n` +
+    `mean return: first 20 episodes ${first.toFixed(1)}, last 20 episodes ${last.toFixed(1)} (random play ≈ 22)`,
 );
+user.close();
