@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DataCollector,
   DataUser,
   DataUsersDict,
   RandomReplacementBuffer,
+  registrySize,
   ReservoirBuffer,
   SequentialBuffer,
   type ErrorCode,
@@ -182,5 +184,61 @@ describe('sizes beyond this machine’s memory are errors, not crashes', () => {
     for (const b of [subject, twin]) b.addBatch({ v: new Float64Array(2 * 2 ** 20) });
     expectError(() => subject.sample(2 ** 31 - 1), 'EXPBUF_INVALID_ARGUMENT', 'cannot allocate');
     expect(subject.sample(3)).toEqual(twin.sample(3));
+  });
+});
+
+describe('handles and closed objects', () => {
+  it('a collector used after close() throws EXPBUF_CLOSED and its rows stay queued', () => {
+    const user = new DataUser(new SequentialBuffer(['x'], 10));
+    const c = user.collector;
+    c.collect({ x: 1 });
+    c.close();
+    expectError(() => c.collect({ x: 2 }), 'EXPBUF_CLOSED', 'collector');
+    expectError(() => c.collectBatch({ x: [2] }), 'EXPBUF_CLOSED', 'collector');
+    expectError(() => c.handle(), 'EXPBUF_CLOSED', 'collector');
+    user.update();
+    expect(user.getData()).toEqual({ x: [1] });
+  });
+
+  it('a closed buffer throws EXPBUF_CLOSED; its handle no longer attaches', () => {
+    const b = new SequentialBuffer({ x: 'int32' }, 10);
+    const h = b.handle();
+    b.close();
+    expectError(() => b.add({ x: 1 }), 'EXPBUF_CLOSED', 'buffer');
+    expectError(() => b.size, 'EXPBUF_CLOSED', 'buffer');
+    expectError(() => SequentialBuffer.fromHandle(h), 'EXPBUF_CLOSED', 'handle');
+  });
+
+  it('malformed handles and handles of another kind are refused', () => {
+    const b = new ReservoirBuffer({ x: 'int32' }, 10);
+    expectError(() => SequentialBuffer.fromHandle(b.handle() as never), 'EXPBUF_INVALID_ARGUMENT', 'reservoir');
+    expectError(() => DataCollector.fromHandle({ kind: 'nope' } as never), 'EXPBUF_INVALID_ARGUMENT', 'handle');
+    expectError(() => DataCollector.fromHandle(b.handle() as never), 'EXPBUF_INVALID_ARGUMENT', 'handle');
+    const attached = ReservoirBuffer.fromHandle(b.handle());
+    attached.add({ x: 5 });
+    expect(b.getData().x).toEqual(Int32Array.from([5]));
+    expect(attached.totalAdded).toBe(1);
+    b.close();
+    attached.close();
+  });
+
+  it('garbage collection releases what close() would', async () => {
+    const gc = globalThis.gc as () => void;
+    expect(typeof gc).toBe('function');
+    gc();
+    await new Promise((r) => setImmediate(r));
+    const base = registrySize();
+    (() => {
+      const b = new SequentialBuffer({ x: 'int32' }, 1000);
+      const u = new DataUser(b);
+      u.collector.collect({ x: 1 });
+      u.update();
+    })();
+    expect(registrySize()).toBe(base + 2);
+    for (let i = 0; i < 5 && registrySize() > base; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(registrySize()).toBe(base);
   });
 });

@@ -56,7 +56,8 @@ describe('DataUser and DataCollector', () => {
     const user = new DataUser(new SequentialBuffer(schema, 100));
     for (let i = 0; i < 1000; i++) user.collector.collect(step(i));
     expect(user.size).toBe(0);
-    user.update();
+    expect(user.update()).toBe(1000);
+    expect(user.update()).toBe(0);
     expect(user.size).toBe(100);
     expect([...user.buffer.getData().action]).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i));
   });
@@ -130,7 +131,7 @@ describe('DataUser and DataCollector', () => {
       reward: [1.0, -1.0],
     });
     for (let i = 0; i < 5; i++) user.collector.collect({ observation: i, action: i, reward: i });
-    user.update();
+    expect(user.update()).toBe(5);
     expect(buffer.getData().action).toEqual([2, 3, 4]);
     expect(user.size).toBe(3);
     expect(() => user.collector.collect({ observation: 1, action: 1 } as never)).toThrow(

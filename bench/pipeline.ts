@@ -13,11 +13,11 @@ type Figures = Record<string, number>;
 const WORKLOADS = ['perStepFresh', 'perStepPooled', 'perStepUpdateEach', 'batched', 'getData'];
 
 function measure(impl: string): Figures {
-  const child = fileURLToPath(new URL('./pipeline-child.ts', import.meta.url));
+  const child = fileURLToPath(new URL('./pipeline-child.js', import.meta.url));
   const figures: Figures = {};
   const workloads = impl === 'native' || impl === 'naive' ? [...WORKLOADS, 'sample'] : impl === 'naive-shift' ? ['perStepFresh', 'perStepPooled'] : WORKLOADS;
   for (const w of workloads) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, impl, w], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--expose-gc', child, impl, w], { encoding: 'utf8' });
     Object.assign(figures, JSON.parse(out.trim().split('\n').pop() as string) as Figures);
   }
   return figures;

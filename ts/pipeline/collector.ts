@@ -7,7 +7,7 @@ import { native } from '../native.js';
 import { layoutOf, type Layout } from '../schema.js';
 
 /** Rows staged per collector before they are handed to the queue in one native call. */
-export const STAGE_ROWS = 256;
+export const STAGE_ROWS = 1024;
 
 /** Collectors on this thread holding staged rows; `DataUser.update()` flushes them. */
 const pending = new Set<DataCollector<object>>();

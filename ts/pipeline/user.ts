@@ -49,16 +49,17 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
   /**
    * Moves every queued row into the buffer (one native call for native buffers; one
    * `add` per row for user buffers) and logs their collect times.
+   * @returns the number of rows moved
    */
-  update(): void {
+  update(): number {
     flushPending();
     const buffer = this.#buffer;
     if (buffer instanceof NativeDataBuffer) {
-      this.#user.drainInto((buffer as NativeDataBuffer<FieldsInput>).native);
-      return;
+      return this.#user.drainInto((buffer as NativeDataBuffer<FieldsInput>).native);
     }
     const cols = decodeColumns(buffer.layout, this.#user.drain(), true);
     for (let r = 0; r < cols.rows; r++) buffer.add(rowOf(buffer.layout, cols, r) as T);
+    return cols.rows;
   }
 
   /** Updates, then returns the buffer's data. */
