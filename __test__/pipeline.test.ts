@@ -56,7 +56,9 @@ describe('DataUser and DataCollector', () => {
     const user = new DataUser(new SequentialBuffer(schema, 100));
     for (let i = 0; i < 1000; i++) user.collector.collect(step(i));
     expect(user.size).toBe(0);
-    expect(user.update()).toBe(1000);
+    // The queue's default bound is the buffer's maxSize: the 900 oldest were dropped.
+    expect(user.update()).toBe(100);
+    expect(user.collector.droppedCount).toBe(900);
     expect(user.update()).toBe(0);
     expect(user.size).toBe(100);
     expect([...user.buffer.getData().action]).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i));
@@ -131,7 +133,8 @@ describe('DataUser and DataCollector', () => {
       reward: [1.0, -1.0],
     });
     for (let i = 0; i < 5; i++) user.collector.collect({ observation: i, action: i, reward: i });
-    expect(user.update()).toBe(5);
+    expect(user.update()).toBe(3); // queue bound = maxSize 3: rows 0 and 1 were dropped
+    expect(user.collector.droppedCount).toBe(2);
     expect(buffer.getData().action).toEqual([2, 3, 4]);
     expect(user.size).toBe(3);
     expect(() => user.collector.collect({ observation: 1, action: 1 } as never)).toThrow(
