@@ -91,6 +91,61 @@ impl Buffer {
         self.store.typed_bytes()
     }
 
+    /// A buffer of `len` rows to be filled by a state loader (`typed_rows_mut`,
+    /// `push_any`), with the saved RNG and counter.
+    pub fn restore(
+        schema: Arc<Schema>,
+        policy: Policy,
+        max_size: usize,
+        rng: Rng,
+        total_added: u64,
+        len: usize,
+    ) -> Result<Buffer> {
+        let mut b = Buffer::new(schema, policy, max_size, 0)?;
+        if len > max_size {
+            return Err(Error::invalid_argument("rows: more than maxSize"));
+        }
+        b.rng = rng;
+        b.total_added = total_added.max(len as u64);
+        b.len = len;
+        Ok(b)
+    }
+
+    /// The RNG, whose state a saved buffer keeps.
+    pub fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
+    /// Slot of the oldest row.
+    pub fn head(&self) -> usize {
+        self.head
+    }
+
+    /// Typed column `i` of the held rows in logical order, as at most two slices.
+    pub fn typed_segments(&self, i: usize) -> [&[u8]; 2] {
+        let end = self.head + self.len;
+        let max = self.max_size();
+        [
+            self.store.typed_range(i, self.head..end.min(max)),
+            self.store.typed_range(i, 0..end.saturating_sub(max)),
+        ]
+    }
+
+    /// `any` column `a` of the held rows in logical order.
+    pub fn any_values(&self, a: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len).map(move |i| self.store.any_value(a, self.slot(i)))
+    }
+
+    /// Rows `0..rows` of typed column `i`, for a state loader.
+    pub fn typed_rows_mut(&mut self, i: usize, rows: usize) -> &mut [u8] {
+        self.store.typed_rows_mut(i, rows)
+    }
+
+    /// Appends the next row's value of `any` column `a`, for a state loader.
+    pub fn push_any(&mut self, a: usize, value: Vec<u8>) {
+        self.store.push_any(a, value);
+    }
+
     /// Adds every row of `rows`, oldest first. Validates all columns before the first
     /// byte is written, so an error changes nothing.
     pub fn extend(&mut self, rows: &RowsRef<'_>) -> Result<()> {

@@ -13,6 +13,7 @@ pub mod rng;
 pub mod rows;
 pub mod sampling;
 pub mod schema;
+pub mod state;
 pub mod storage;
 pub mod timestamps;
 

@@ -130,6 +130,28 @@ impl ColumnStore {
         Ok(out)
     }
 
+    /// Bytes of slots `range` of typed column `i`.
+    pub fn typed_range(&self, i: usize, range: std::ops::Range<usize>) -> &[u8] {
+        let rb = self.row_bytes[i];
+        &self.typed[i][range.start * rb..range.end * rb]
+    }
+
+    /// Slots `0..rows` of typed column `i`, to fill when restoring.
+    pub fn typed_rows_mut(&mut self, i: usize, rows: usize) -> &mut [u8] {
+        let rb = self.row_bytes[i];
+        &mut self.typed[i][..rows * rb]
+    }
+
+    /// The value in `slot` of `any` column `a`.
+    pub fn any_value(&self, a: usize, slot: usize) -> &[u8] {
+        &self.any[a][slot]
+    }
+
+    /// Appends a value to `any` column `a` (the next slot), when restoring.
+    pub fn push_any(&mut self, a: usize, value: Vec<u8>) {
+        self.any[a].push(value);
+    }
+
     /// Bytes of the typed columns (the preallocated part).
     pub fn typed_bytes(&self) -> usize {
         self.typed.iter().map(|c| c.len()).sum()

@@ -1,0 +1,144 @@
+//! Writing a state directory so that a crash at any moment leaves either the previous
+//! state or the new one, whole.
+//!
+//! Files go into a temporary sibling and are fsynced; the manifest is written last;
+//! then the directory is fsynced and swapped in with one atomic rename (an exchange
+//! with the old directory on Linux), and the parent directory is fsynced.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn io_error(what: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorCode::InvalidArgument,
+        format!("{}: {e}", what.display()),
+    )
+}
+
+/// A directory being written; `commit` swaps it in for `target`.
+pub struct StagingDir {
+    pub path: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// Prefix of temporary siblings; a loader refuses them.
+pub const TMP_MARK: &str = ".expbuf-tmp-";
+
+impl StagingDir {
+    pub fn new(target: &Path) -> Result<StagingDir> {
+        let name = target.file_name().ok_or_else(|| {
+            Error::invalid_argument(format!("dir: '{}' has no name", target.display()))
+        })?;
+        let parent = parent_of(target);
+        fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+        let path = parent.join(format!(
+            "{}{}-{}-{}",
+            name.to_string_lossy(),
+            TMP_MARK,
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir(&path).map_err(|e| io_error(&path, e))?;
+        Ok(StagingDir {
+            path,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Creates file `name` inside; the caller writes it and passes it to `finish_file`.
+    pub fn create(&self, name: &str) -> Result<(File, PathBuf)> {
+        let p = self.path.join(name);
+        let f = File::create(&p).map_err(|e| io_error(&p, e))?;
+        Ok((f, p))
+    }
+
+    /// Makes the staged directory the target, atomically.
+    pub fn commit(mut self) -> Result<()> {
+        sync_dir(&self.path)?;
+        swap_in(&self.path, &self.target)?;
+        sync_dir(&parent_of(&self.target))?;
+        self.committed = true;
+        // After an exchange the old state sits at the staging path: remove it.
+        if self.path.exists() {
+            fs::remove_dir_all(&self.path).map_err(|e| io_error(&self.path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn parent_of(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub fn sync_file(f: &mut File, path: &Path) -> Result<()> {
+    f.flush().map_err(|e| io_error(path, e))?;
+    f.sync_all().map_err(|e| io_error(path, e))
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, e))
+}
+
+#[cfg(target_os = "linux")]
+fn swap_in(staged: &Path, target: &Path) -> Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    if !target.exists() {
+        return fs::rename(staged, target).map_err(|e| io_error(target, e));
+    }
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes()).map_err(|_| {
+            Error::invalid_argument(format!("dir: '{}' contains a NUL byte", p.display()))
+        })
+    };
+    let (a, b) = (c(staged)?, c(target)?);
+    // SAFETY: both pointers are valid NUL-terminated strings that outlive the call;
+    // AT_FDCWD makes them relative to the working directory like any path here.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    Err(io_error(target, std::io::Error::last_os_error()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn swap_in(staged: &Path, target: &Path) -> Result<()> {
+    // Without an atomic exchange: move the old state aside first. A crash between the
+    // two renames leaves the old state whole at `<target>.old`.
+    let old = target.with_extension("old");
+    if target.exists() {
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(target, &old).map_err(|e| io_error(target, e))?;
+    }
+    fs::rename(staged, target).map_err(|e| io_error(target, e))?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
