@@ -3,9 +3,11 @@
  */
 import { cpus } from 'node:os';
 import { runPipelineBench } from './pipeline.js';
+import { runStateBench } from './state.js';
 import { runThreadBench } from './threads.js';
 
 console.log(`expbuf bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 const only = process.argv[2];
 if (only === undefined || only === 'pipeline') runPipelineBench();
 if (only === undefined || only === 'threads') await runThreadBench();
+if (only === undefined || only === 'state') runStateBench();

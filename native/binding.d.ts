@@ -9,6 +9,13 @@ export declare class NativeBuffer {
   handle(): number
   /** Releases this thread's hold; the buffer is freed when no thread holds it. */
   close(): void
+  /** Saves the buffer into directory `dir` (crash-safe), off the JS thread. */
+  saveState(dir: string): Promise<void>
+  /**
+   * Replaces the buffer's rows, RNG and counters with the state in `dir`, off the JS
+   * thread; all files are checked first.
+   */
+  loadState(dir: string): Promise<void>
   /** The kind and settings `fromHandle` rebuilds the TS class from. */
   describe(): BufferDescription
   /**

@@ -31,3 +31,13 @@ export function isExpbufError(e: unknown): e is Error & { code: ErrorCode } {
   const code: unknown = (e as Error & { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('EXPBUF_');
 }
+
+/**
+ * Rebuilds the coded error of a native async task: napi's tasks carry only a message,
+ * which the core starts with the code ("EXPBUF_CORRUPT_STATE: …").
+ */
+export function fromTaskError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const m = /^(EXPBUF_[A-Z_]+): ([\s\S]*)$/.exec(e.message);
+  return m ? new ExpbufError(m[1] as ErrorCode, m[2], { cause: e }) : e;
+}

@@ -1,6 +1,6 @@
 import type { BufferDescription, BufferOptions, NativeBuffer } from '../../native/binding.js';
 import { decodeColumns, encodeBatch, RowStage } from '../encode.js';
-import { ExpbufError } from '../errors.js';
+import { ExpbufError, fromTaskError } from '../errors.js';
 import { readHandle, type BufferHandle } from '../handles.js';
 import { native } from '../native.js';
 import type { BatchOf, DataOf, FieldsInput, Schema, StepOf } from '../schema.js';
@@ -53,6 +53,32 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    */
   handle(): BufferHandle<F> {
     return { kind: 'expbuf.buffer', id: this.native.handle(), fields: this.layout.decls };
+  }
+
+  /**
+   * Saves every held row, the RNG and the counters into directory `dir`: a
+   * `manifest.json` and one numpy `.npy` file per typed field (rows oldest first),
+   * plus `any.bin` for `any` fields. Crash-safe: written aside, fsynced, then swapped
+   * in, so `dir` always holds the previous state or the new one, whole. The file I/O
+   * runs off the JS thread; calls on this buffer wait for it meanwhile.
+   */
+  override async saveState(dir: string): Promise<void> {
+    await this.native.saveState(dir).catch((e: unknown) => {
+      throw fromTaskError(e);
+    });
+  }
+
+  /**
+   * Replaces the rows, RNG and counters with the state saved in `dir`. Every file is
+   * checked against the manifest (size, header, checksum) before anything changes.
+   * A state of more rows than `maxSize` keeps its newest rows.
+   * @throws `EXPBUF_CORRUPT_STATE` naming the file; `EXPBUF_SCHEMA_MISMATCH` for other
+   *   fields or another buffer kind
+   */
+  override async loadState(dir: string): Promise<void> {
+    await this.native.loadState(dir).catch((e: unknown) => {
+      throw fromTaskError(e);
+    });
   }
 
   /** Releases this thread's hold on the native buffer; it is freed when no thread holds it. */

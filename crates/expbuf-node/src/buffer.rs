@@ -5,11 +5,13 @@ use crate::columns;
 use crate::error::{closed, invalid, to_js, Result};
 use crate::registry::{self, Shared};
 use crate::schema::{to_schema, FieldDecl};
+use crate::state::{LoadTask, SaveTask};
 use expbuf_core::{checked_size, Buffer, Policy};
-use napi::bindgen_prelude::{ArrayBuffer, Uint32ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, Uint32ArraySlice, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use parking_lot::Mutex;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[napi(object)]
@@ -93,6 +95,25 @@ impl NativeBuffer {
         self.inner
             .as_ref()
             .ok_or_else(|| closed("buffer: closed".to_owned()))
+    }
+
+    /// Saves the buffer into directory `dir` (crash-safe), off the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn save_state(&self, dir: String) -> Result<AsyncTask<SaveTask>> {
+        Ok(AsyncTask::new(SaveTask {
+            buffer: self.shared()?.clone(),
+            dir: PathBuf::from(dir),
+        }))
+    }
+
+    /// Replaces the buffer's rows, RNG and counters with the state in `dir`, off the JS
+    /// thread; all files are checked first.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn load_state(&self, dir: String) -> Result<AsyncTask<LoadTask>> {
+        Ok(AsyncTask::new(LoadTask {
+            buffer: self.shared()?.clone(),
+            dir: PathBuf::from(dir),
+        }))
     }
 
     /// The kind and settings `fromHandle` rebuilds the TS class from.

@@ -7,3 +7,4 @@ mod error;
 pub mod queue;
 mod registry;
 mod schema;
+mod state;

@@ -209,6 +209,76 @@ fn read_checked(dir: &Path, entry: &FileEntry) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Opens file `entry` and checks its size against the manifest.
+fn open_checked(dir: &Path, entry: &FileEntry) -> Result<File> {
+    let path = dir.join(&entry.name);
+    let f = File::open(&path).map_err(|_| corrupt(&entry.name, "missing"))?;
+    let len = f.metadata().map_err(|e| io_error(&path, e))?.len();
+    if len != entry.bytes {
+        return Err(corrupt(
+            &entry.name,
+            format!("{len} bytes, the manifest says {}", entry.bytes),
+        ));
+    }
+    Ok(f)
+}
+
+/// Reads a `.npy` column straight into `dst` (the new buffer's memory), hashing as it
+/// goes: the header must be exactly what `dtype` and `dims` give, the first `skip`
+/// data bytes are read past (truncation), and the checksum must match at the end.
+fn read_column(
+    dir: &Path,
+    entry: &FileEntry,
+    dtype: Dtype,
+    dims: &[usize],
+    skip: usize,
+    dst: &mut [u8],
+) -> Result<()> {
+    const CHUNK: usize = 8 << 20;
+    let name = &entry.name;
+    let mut f = open_checked(dir, entry)?;
+    let header_len = npy::header(dtype, dims).len();
+    let data_len = dims.iter().product::<usize>() * dtype.size();
+    if entry.bytes != (header_len + data_len) as u64 {
+        return Err(corrupt(
+            name,
+            format!(
+                "{} bytes, {} rows of {:?} {} need {}",
+                entry.bytes,
+                dims[0],
+                &dims[1..],
+                dtype.name(),
+                header_len + data_len
+            ),
+        ));
+    }
+    let io = |e: std::io::Error| corrupt(name, e);
+    let mut crc = crc32fast::Hasher::new();
+    let mut header = vec![0u8; header_len];
+    f.read_exact(&mut header).map_err(io)?;
+    npy::check_header(&header, dtype, dims).map_err(|why| corrupt(name, why))?;
+    crc.update(&header);
+    let mut scratch = vec![0u8; skip.min(CHUNK)];
+    let mut left = skip;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        f.read_exact(&mut scratch[..n]).map_err(io)?;
+        crc.update(&scratch[..n]);
+        left -= n;
+    }
+    for part in dst.chunks_mut(CHUNK) {
+        f.read_exact(part).map_err(io)?;
+        crc.update(part);
+    }
+    if crc.finalize() != entry.crc32 {
+        return Err(corrupt(
+            name,
+            "checksum mismatch (the file changed after it was saved)",
+        ));
+    }
+    Ok(())
+}
+
 /// What the loading buffer expects; the saved state must match it.
 pub struct Target<'a> {
     pub schema: &'a Schema,
@@ -266,27 +336,12 @@ pub fn load_buffer(dir: &Path, target: &Target<'_>) -> Result<Buffer> {
         let (Some(file), Some(d)) = (&f.file, &f.dtype) else {
             continue;
         };
-        let entry = find(file)?;
-        let bytes = read_checked(dir, entry)?;
         let dtype = Dtype::parse(d, &f.name)?;
         let mut dims = vec![m.rows];
         dims.extend_from_slice(&f.shape);
-        let start = npy::check_header(&bytes, dtype, &dims).map_err(|why| corrupt(file, why))?;
         let row_bytes = dtype.size() * f.shape.iter().product::<usize>();
-        let data = &bytes[start..];
-        if Some(data.len()) != m.rows.checked_mul(row_bytes) {
-            return Err(corrupt(
-                file,
-                format!(
-                    "{} data bytes for {} rows of {row_bytes}",
-                    data.len(),
-                    m.rows
-                ),
-            ));
-        }
-        buffer
-            .typed_rows_mut(typed_i, keep)
-            .copy_from_slice(&data[skip * row_bytes..]);
+        let dst = buffer.typed_rows_mut(typed_i, keep);
+        read_column(dir, find(file)?, dtype, &dims, skip * row_bytes, dst)?;
         typed_i += 1;
     }
     if buffer.schema().any_count() > 0 {
