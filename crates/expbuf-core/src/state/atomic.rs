@@ -37,8 +37,9 @@ impl StagingDir {
         })?;
         let parent = parent_of(target);
         fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+        remove_stale(&parent, &name.to_string_lossy());
         let path = parent.join(format!(
-            "{}{}-{}-{}",
+            "{}{}{}-{}",
             name.to_string_lossy(),
             TMP_MARK,
             std::process::id(),
@@ -79,6 +80,41 @@ impl Drop for StagingDir {
             let _ = fs::remove_dir_all(&self.path);
         }
     }
+}
+
+/// Removes temporaries of `name` left by writers that died mid-save (a crash leaves
+/// them; they never hold the current state).
+fn remove_stale(parent: &Path, name: &str) {
+    let prefix = format!("{name}{TMP_MARK}");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| p != std::process::id() && !process_alive(p)) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks whether the process exists; it sends
+    // nothing and touches no memory.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 fn parent_of(p: &Path) -> PathBuf {
