@@ -44,11 +44,7 @@ impl Drained {
 
     /// All drained rows in one set of columns, with their timestamps.
     pub fn into_columns(self) -> Result<Columns> {
-        let mut out = Columns::with_capacity(&self.schema, self.rows())?;
-        for b in &self.blocks {
-            out.append_rows(&self.schema, &b.columns.rows_from(&self.schema, 0), b.start)?;
-        }
-        Ok(out)
+        concat(&self.schema, &self.blocks)
     }
 
     /// Each block's live rows as a `RowsRef` with timestamps.
@@ -57,6 +53,17 @@ impl Drained {
             .iter()
             .map(|b| b.columns.rows_from(&self.schema, b.start))
     }
+}
+
+/// The live rows of `blocks`, in order, as one set of columns with timestamps.
+fn concat<'a>(schema: &Schema, blocks: impl IntoIterator<Item = &'a Block>) -> Result<Columns> {
+    let blocks: Vec<&Block> = blocks.into_iter().collect();
+    let rows = blocks.iter().map(|b| b.live()).sum();
+    let mut out = Columns::with_capacity(schema, rows)?;
+    for b in blocks {
+        out.append_rows(schema, &b.columns.rows_from(schema, 0), b.start)?;
+    }
+    Ok(out)
 }
 
 impl RowQueue {
@@ -132,6 +139,27 @@ impl RowQueue {
                 front.start += n;
                 n = 0;
             }
+        }
+    }
+
+    /// A copy of every queued row with its timestamp, oldest first (nothing is taken).
+    pub fn snapshot(&self) -> Result<Columns> {
+        concat(&self.schema, self.blocks.iter())
+    }
+
+    /// Puts `older` (rows with timestamps, e.g. restored ones) before every queued row.
+    /// A bounded queue keeps its newest rows and counts the rest as dropped.
+    pub fn prepend(&mut self, older: Columns) {
+        if older.rows == 0 {
+            return;
+        }
+        self.len += older.rows;
+        self.blocks.push_front(Block {
+            start: 0,
+            columns: older,
+        });
+        if let Some(max) = self.max_len {
+            self.drop_oldest(self.len.saturating_sub(max));
         }
     }
 

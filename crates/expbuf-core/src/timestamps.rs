@@ -39,6 +39,16 @@ impl TimestampLog {
         self.times.is_empty()
     }
 
+    /// Replaces the logged times (keeping the newest `capacity`).
+    pub fn replace(&mut self, times: &[f64]) {
+        self.times.clear();
+        self.extend(times);
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     pub fn times(&self) -> impl Iterator<Item = f64> + '_ {
         self.times.iter().copied()
     }

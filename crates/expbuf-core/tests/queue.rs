@@ -77,3 +77,16 @@ fn timestamp_log_counts_strictly_later_and_keeps_last_capacity() {
         vec![11.0, 12.0, 13.0, 14.0]
     );
 }
+
+#[test]
+fn snapshot_copies_and_prepend_puts_rows_first_within_the_bound() {
+    let mut q = RowQueue::new(schema(), Some(5)).expect("queue");
+    q.push(&as_ref(&rows(&[1, 2]))).expect("push");
+    let snap = q.snapshot().expect("snapshot");
+    assert_eq!(xs(&snap), vec![1, 2]);
+    assert_eq!(q.len(), 2);
+    q.prepend(rows(&[-3, -2, -1, 0]));
+    assert_eq!(q.len(), 5);
+    assert_eq!(q.dropped(), 1);
+    assert_eq!(drain_xs(&mut q), vec![-2, -1, 0, 1, 2]);
+}

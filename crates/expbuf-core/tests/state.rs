@@ -210,3 +210,26 @@ fn every_kind_of_damage_is_refused_with_its_code() {
     let p = damaged("x.expbuf-tmp-1-0", &|_| {});
     expect_code(&p, &t, ErrorCode::CorruptState, "half-written");
 }
+
+#[test]
+fn user_state_round_trip_queued_rows_and_log() {
+    use expbuf_core::state::{read_user, write_user};
+    let dir = tempfile::tempdir().expect("tmp");
+    let queued = rows(&[7, 8, 9]);
+    let log = [1.5, 2.5, 3.25];
+    write_user(dir.path(), &schema(), &queued, &log).expect("write");
+    let (back, got_log) = read_user(dir.path(), &schema()).expect("read");
+    assert_eq!(xs(&back), vec![7, 8, 9]);
+    assert_eq!(back.timestamps, vec![7.0, 8.0, 9.0]);
+    assert_eq!(got_log, log.to_vec());
+    // A flipped byte in the log is refused.
+    let p = dir.path().join("log.npy");
+    let mut b = fs::read(&p).expect("r");
+    let i = b.len() - 1;
+    b[i] ^= 4;
+    fs::write(&p, b).expect("w");
+    assert_eq!(
+        read_user(dir.path(), &schema()).expect_err("flip").code,
+        ErrorCode::CorruptState
+    );
+}

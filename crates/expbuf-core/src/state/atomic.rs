@@ -53,13 +53,6 @@ impl StagingDir {
         })
     }
 
-    /// Creates file `name` inside; the caller writes it and passes it to `finish_file`.
-    pub fn create(&self, name: &str) -> Result<(File, PathBuf)> {
-        let p = self.path.join(name);
-        let f = File::create(&p).map_err(|e| io_error(&p, e))?;
-        Ok((f, p))
-    }
-
     /// Makes the staged directory the target, atomically.
     pub fn commit(mut self) -> Result<()> {
         sync_dir(&self.path)?;
@@ -71,6 +64,44 @@ impl StagingDir {
             fs::remove_dir_all(&self.path).map_err(|e| io_error(&self.path, e))?;
         }
         Ok(())
+    }
+}
+
+/// Creates a staging directory for `target` and returns its path; write into it, then
+/// `commit_staged` (or `discard_staged` on failure). For composite states written in
+/// several steps, possibly by several parties.
+pub fn stage(target: &Path) -> Result<PathBuf> {
+    let mut s = StagingDir::new(target)?;
+    s.committed = true; // ownership passes to the caller
+    Ok(s.path.clone())
+}
+
+/// Swaps a staged directory in for `target`, atomically.
+pub fn commit_staged(staged: &Path, target: &Path) -> Result<()> {
+    if !staged
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains(TMP_MARK))
+    {
+        return Err(Error::invalid_argument(format!(
+            "staged: '{}' is not a staging directory",
+            staged.display()
+        )));
+    }
+    StagingDir {
+        path: staged.to_path_buf(),
+        target: target.to_path_buf(),
+        committed: false,
+    }
+    .commit()
+}
+
+/// Removes a staged directory that will not be committed.
+pub fn discard_staged(staged: &Path) {
+    if staged
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains(TMP_MARK))
+    {
+        let _ = fs::remove_dir_all(staged);
     }
 }
 

@@ -53,5 +53,13 @@ pub struct Manifest {
     /// The file of serialized `any` values, when there are `any` fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub any_file: Option<String>,
+    /// User states: the collect times of the queued rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamps_file: Option<String>,
+    /// User states: the collect-time log and its length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_rows: Option<usize>,
     pub files: Vec<FileEntry>,
 }
