@@ -11,11 +11,15 @@ export declare class NativeBuffer {
   close(): void
   /** Saves the buffer into directory `dir` (crash-safe), off the JS thread. */
   saveState(dir: string): Promise<void>
+  /** Writes the state into `dir` (a sub-directory of a staged composite state). */
+  writeState(dir: string): Promise<void>
   /**
-   * Replaces the buffer's rows, RNG and counters with the state in `dir`, off the JS
-   * thread; all files are checked first.
+   * Loads and checks the state in `dir` into a new buffer, off the JS thread;
+   * `applyLoad` swaps it in. Nothing changes until then.
    */
-  loadState(dir: string): Promise<void>
+  prepareLoad(dir: string): Promise<PreparedBuffer>
+  /** Swaps a prepared state in. */
+  applyLoad(prepared: PreparedBuffer): void
   /** The kind and settings `fromHandle` rebuilds the TS class from. */
   describe(): BufferDescription
   /**
@@ -57,9 +61,21 @@ export declare class NativeUser {
   drainInto(buffer: NativeBuffer): number
   /** Takes every queued row, with timestamps, for a buffer written in TS. */
   drain(): Array<ArrayBuffer>
+  /** Writes the queued rows and the collect-time log into `dir`, off the JS thread. */
+  writeState(dir: string): Promise<void>
+  /** Reads and checks a user state; `applyLoad` puts it in place. */
+  prepareLoad(dir: string): Promise<PreparedUser>
+  /** Puts the restored queued rows before the current ones and restores the log. */
+  applyLoad(prepared: PreparedUser): void
   /** Rows added whose collect time is strictly later than `since` (ms since the epoch). */
   countAddedSince(since: number): number
 }
+
+/** A loaded buffer state waiting to be swapped in by `NativeBuffer.applyLoad`. */
+export declare class PreparedBuffer {}
+
+/** What a user's state holds besides its buffer, loaded and checked. */
+export declare class PreparedUser {}
 
 /** A buffer, shared by every thread that attached to it by handle. */
 export interface BufferDescription {
@@ -83,6 +99,12 @@ export interface BufferOptions {
  */
 export declare function checkedSizeArg(value: number, name: string): number
 
+/** Swaps a staged directory in for `target`, atomically, off the JS thread. */
+export declare function commitDir(staged: string, target: string): Promise<void>
+
+/** Removes a staged directory that will not be committed. */
+export declare function discardDir(staged: string): void
+
 /** One field: `dtype` absent means an `any` field (serialized values). */
 export interface FieldDecl {
   name: string
@@ -95,3 +117,6 @@ export declare function registrySize(): number
 
 /** pamiq-core's replace probability for an expected survival length. */
 export declare function replaceProbabilityFromSurvivalLength(maxSize: number, length: number): number
+
+/** Creates a staging directory beside `target` for a composite state; returns its path. */
+export declare function stageDir(target: string): string

@@ -1,9 +1,10 @@
 import type { BufferDescription, BufferOptions, NativeBuffer } from '../../native/binding.js';
 import { decodeColumns, encodeBatch, RowStage } from '../encode.js';
-import { ExpbufError, fromTaskError } from '../errors.js';
+import { ExpbufError } from '../errors.js';
 import { readHandle, type BufferHandle } from '../handles.js';
 import { native } from '../native.js';
 import type { BatchOf, DataOf, FieldsInput, Schema, StepOf } from '../schema.js';
+import { task, type Prepared } from '../state.js';
 import { DataBuffer } from './data-buffer.js';
 
 /** Options key by which `fromHandle` passes an attached native buffer to a constructor. */
@@ -63,9 +64,7 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    * runs off the JS thread; calls on this buffer wait for it meanwhile.
    */
   override async saveState(dir: string): Promise<void> {
-    await this.native.saveState(dir).catch((e: unknown) => {
-      throw fromTaskError(e);
-    });
+    await task(this.native.saveState(dir));
   }
 
   /**
@@ -76,9 +75,18 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    *   fields or another buffer kind
    */
   override async loadState(dir: string): Promise<void> {
-    await this.native.loadState(dir).catch((e: unknown) => {
-      throw fromTaskError(e);
-    });
+    await (await this.prepareLoad(dir)).apply();
+  }
+
+  /** @internal Writes the state into `dir`, a part of a staged composite state. */
+  async writeState(dir: string): Promise<void> {
+    await task(this.native.writeState(dir));
+  }
+
+  /** @internal Reads and checks the state in `dir`; `apply()` swaps it in. */
+  async prepareLoad(dir: string): Promise<Prepared> {
+    const prepared = await task(this.native.prepareLoad(dir));
+    return { apply: async () => this.native.applyLoad(prepared) };
   }
 
   /** Releases this thread's hold on the native buffer; it is freed when no thread holds it. */

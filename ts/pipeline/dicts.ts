@@ -1,5 +1,7 @@
 import type { DataBuffer } from '../buffers/data-buffer.js';
+import { join } from 'node:path';
 import { ExpbufError } from '../errors.js';
+import { entryDir, saveStaged } from '../state.js';
 import type { DataCollector } from './collector.js';
 import { DataUser, type DataUserOptions } from './user.js';
 
@@ -37,6 +39,24 @@ export class DataUsersDict extends Map<string, DataUser<object, unknown>> {
     super.set(name, user);
     this.#collectors?.set(name, user.collector);
     return this;
+  }
+
+  /** Saves every user into its own sub-directory of `dir` (the name, URI-encoded), atomically as a whole. */
+  async saveState(dir: string): Promise<void> {
+    await saveStaged(dir, async (staged) => {
+      for (const [name, user] of this) await user.writeState(join(staged, entryDir(name)));
+    });
+  }
+
+  /**
+   * Restores every user from its sub-directory of `dir`. All are read and checked
+   * before any changes.
+   * @throws `EXPBUF_CORRUPT_STATE` (a user missing from the state, a damaged file), `EXPBUF_SCHEMA_MISMATCH`
+   */
+  async loadState(dir: string): Promise<void> {
+    const prepared = [];
+    for (const [name, user] of this) prepared.push(await user.prepareLoad(join(dir, entryDir(name))));
+    for (const p of prepared) await p.apply();
   }
 
   /** A user (and its collector) for each named buffer. */

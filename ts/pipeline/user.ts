@@ -4,6 +4,8 @@ import { NativeDataBuffer } from '../buffers/native-buffer.js';
 import { decodeColumns, rowOf } from '../encode.js';
 import { ExpbufError } from '../errors.js';
 import { native } from '../native.js';
+import { join } from 'node:path';
+import { saveStaged, task, type Prepared } from '../state.js';
 import type { FieldsInput } from '../schema.js';
 import { DataCollector, flushPending } from './collector.js';
 
@@ -80,6 +82,55 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
   /** Rows the buffer holds. */
   get size(): number {
     return this.#buffer.size;
+  }
+
+  /**
+   * Saves the buffer (sub-directory `buffer`), the rows still queued with their collect
+   * times, and the collect-time log (sub-directory `user`) into `dir`, atomically as a
+   * whole. A user-written buffer needs a `saveState` hook.
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a buffer without `saveState`
+   */
+  async saveState(dir: string): Promise<void> {
+    await saveStaged(dir, (staged) => this.writeState(staged));
+  }
+
+  /**
+   * Restores what `saveState` wrote: the buffer, the log (so `countDataAddedSince`
+   * answers as before), and the queued rows, which go before any collected since.
+   * Every part is read and checked before anything changes (a user-written buffer's
+   * `loadState` hook runs last).
+   * @throws `EXPBUF_CORRUPT_STATE`, `EXPBUF_SCHEMA_MISMATCH`
+   */
+  async loadState(dir: string): Promise<void> {
+    await (await this.prepareLoad(dir)).apply();
+  }
+
+  /** @internal Writes this user's state into `dir`, a part of a staged state. */
+  async writeState(dir: string): Promise<void> {
+    flushPending();
+    const buffer = this.#buffer;
+    if (buffer instanceof NativeDataBuffer) await (buffer as NativeDataBuffer<FieldsInput>).writeState(join(dir, 'buffer'));
+    else if (buffer.saveState) await buffer.saveState(join(dir, 'buffer'));
+    else throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: this DataBuffer has no saveState, so its state cannot be saved');
+    await task(this.#user.writeState(join(dir, 'user')));
+  }
+
+  /** @internal Reads and checks this user's state in `dir`; `apply()` puts it in place. */
+  async prepareLoad(dir: string): Promise<Prepared> {
+    const buffer = this.#buffer;
+    if (!(buffer instanceof NativeDataBuffer) && !buffer.loadState) {
+      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: this DataBuffer has no loadState, so its state cannot be loaded');
+    }
+    const user = await task(this.#user.prepareLoad(join(dir, 'user')));
+    const nativeBuffer = buffer instanceof NativeDataBuffer ? await (buffer as NativeDataBuffer<FieldsInput>).prepareLoad(join(dir, 'buffer')) : undefined;
+    return {
+      apply: async () => {
+        if (nativeBuffer) await nativeBuffer.apply();
+        else await buffer.loadState?.(join(dir, 'buffer'));
+        flushPending();
+        this.#user.applyLoad(user);
+      },
+    };
   }
 
   /**

@@ -5,7 +5,7 @@ use crate::columns;
 use crate::error::{closed, invalid, to_js, Result};
 use crate::registry::{self, Shared};
 use crate::schema::{to_schema, FieldDecl};
-use crate::state::{LoadTask, SaveTask};
+use crate::state::{self, FileTask, PrepareBufferTask, PreparedBuffer};
 use expbuf_core::{checked_size, Buffer, Policy};
 use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, Uint32ArraySlice, Uint8ArraySlice};
 use napi::Env;
@@ -99,21 +99,30 @@ impl NativeBuffer {
 
     /// Saves the buffer into directory `dir` (crash-safe), off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn save_state(&self, dir: String) -> Result<AsyncTask<SaveTask>> {
-        Ok(AsyncTask::new(SaveTask {
-            buffer: self.shared()?.clone(),
-            dir: PathBuf::from(dir),
-        }))
+    pub fn save_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
+        Ok(state::save(self.shared()?.clone(), PathBuf::from(dir)))
     }
 
-    /// Replaces the buffer's rows, RNG and counters with the state in `dir`, off the JS
-    /// thread; all files are checked first.
+    /// Writes the state into `dir` (a sub-directory of a staged composite state).
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn load_state(&self, dir: String) -> Result<AsyncTask<LoadTask>> {
-        Ok(AsyncTask::new(LoadTask {
-            buffer: self.shared()?.clone(),
-            dir: PathBuf::from(dir),
-        }))
+    pub fn write_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
+        Ok(state::write(self.shared()?.clone(), PathBuf::from(dir)))
+    }
+
+    /// Loads and checks the state in `dir` into a new buffer, off the JS thread;
+    /// `applyLoad` swaps it in. Nothing changes until then.
+    #[napi(catch_unwind, ts_return_type = "Promise<PreparedBuffer>")]
+    pub fn prepare_load(&self, dir: String) -> Result<AsyncTask<PrepareBufferTask>> {
+        Ok(PrepareBufferTask::new(
+            self.shared()?.clone(),
+            PathBuf::from(dir),
+        ))
+    }
+
+    /// Swaps a prepared state in.
+    #[napi(catch_unwind)]
+    pub fn apply_load(&self, prepared: &mut PreparedBuffer) -> Result<()> {
+        state::apply_buffer(self.shared()?, prepared)
     }
 
     /// The kind and settings `fromHandle` rebuilds the TS class from.

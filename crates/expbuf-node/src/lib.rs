@@ -7,4 +7,4 @@ mod error;
 pub mod queue;
 mod registry;
 mod schema;
-mod state;
+pub mod state;

@@ -6,11 +6,14 @@ use crate::columns;
 use crate::error::{closed, invalid, to_js, Result};
 use crate::registry::{self, Shared};
 use crate::schema::{to_schema, FieldDecl};
+use crate::state::{self, FileTask, PrepareUserTask, PreparedUser};
 use expbuf_core::{checked_size, RowQueue, TimestampLog};
+use napi::bindgen_prelude::AsyncTask;
 use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Uint32ArraySlice, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use parking_lot::Mutex;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 type SharedQueue = Arc<Shared<Mutex<RowQueue>>>;
@@ -146,6 +149,32 @@ impl NativeUser {
         let columns = drained.into_columns().map_err(to_js)?;
         self.log.lock().extend(&columns.timestamps);
         columns::to_js(env, columns, true)
+    }
+
+    /// Writes the queued rows and the collect-time log into `dir`, off the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn write_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
+        let log: Vec<f64> = self.log.lock().times().collect();
+        Ok(state::write_user_state(
+            self.queue()?.clone(),
+            log,
+            PathBuf::from(dir),
+        ))
+    }
+
+    /// Reads and checks a user state; `applyLoad` puts it in place.
+    #[napi(catch_unwind, ts_return_type = "Promise<PreparedUser>")]
+    pub fn prepare_load(&self, dir: String) -> Result<AsyncTask<PrepareUserTask>> {
+        Ok(state::prepare_user(
+            self.queue()?.clone(),
+            PathBuf::from(dir),
+        ))
+    }
+
+    /// Puts the restored queued rows before the current ones and restores the log.
+    #[napi(catch_unwind)]
+    pub fn apply_load(&self, prepared: &mut PreparedUser) -> Result<()> {
+        state::apply_user(&self.queue()?.data, &self.log, prepared)
     }
 
     /// Rows added whose collect time is strictly later than `since` (ms since the epoch).
