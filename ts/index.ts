@@ -15,4 +15,5 @@ export { DataCollectorsDict, DataUsersDict } from './pipeline/dicts.js';
 export { DataUser, type DataUserOptions } from './pipeline/user.js';
 export { ReferenceRandomReplacementBuffer, ReferenceReservoirBuffer, ReferenceSequentialBuffer } from './reference/buffers.js';
 export type { BatchOf, DataOf, Dtype, FieldSpec, FieldsInput, Schema, StepOf, TypedArray } from './schema.js';
+export { COMPLETE_MARKER, StateStore, type PersistentState, type StateStoreOptions } from './state-store.js';
 export { Trainer, type TrainerOptions } from './trainer.js';

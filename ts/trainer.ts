@@ -1,3 +1,5 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { now } from './clock.js';
 import { ExpbufError } from './errors.js';
 import type { DataUsersDict } from './pipeline/dicts.js';
@@ -84,6 +86,35 @@ export abstract class Trainer {
 
   /** Hook after each training pass. */
   teardown(): void {}
+
+  /**
+   * Saves the trainer's own state into `dir` (`trainer.json`: the last training start,
+   * which `isTrainable` counts new rows from). Subclasses that hold models extend it
+   * and call `super.saveState(dir)`.
+   */
+  async saveState(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const t = this.#previousTrainingTime;
+    const tmp = join(dir, 'trainer.json.tmp');
+    await writeFile(tmp, JSON.stringify({ previousTrainingTime: Number.isFinite(t) ? t : null }));
+    await rename(tmp, join(dir, 'trainer.json'));
+  }
+
+  /**
+   * Restores what `saveState` wrote.
+   * @throws `EXPBUF_CORRUPT_STATE` naming `trainer.json`
+   */
+  async loadState(dir: string): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(join(dir, 'trainer.json'), 'utf8'));
+    } catch (e) {
+      throw new ExpbufError('EXPBUF_CORRUPT_STATE', `trainer.json: missing or not JSON (${(e as Error).message})`, { cause: e });
+    }
+    const t = (parsed as { previousTrainingTime?: unknown } | null)?.previousTrainingTime;
+    if (t !== null && typeof t !== 'number') throw new ExpbufError('EXPBUF_CORRUPT_STATE', 'trainer.json: previousTrainingTime is not a number');
+    this.#previousTrainingTime = t ?? -Infinity;
+  }
 
   /** Trains once if trainable; resolves to whether it did. */
   async run(): Promise<boolean> {
