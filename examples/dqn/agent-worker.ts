@@ -16,6 +16,10 @@ export interface AgentWorkerData {
   warmup: number;
   epsilonSteps: number;
   seed: number;
+  /** Env steps done before this run (a resumed run continues the exploration schedule). */
+  startStep: number;
+  /** Weights to act on from the first step (a resumed run). */
+  weights?: Weights;
 }
 
 export type Transition = { obs: Float32Array; action: number; reward: number; nextObs: Float32Array; done: number };
@@ -56,6 +60,7 @@ const data = workerData as AgentWorkerData;
 const port = parentPort;
 if (port === null) throw new Error('agent-worker runs as a worker');
 const agent = new CartPoleAgent(data.seed);
+agent.weights = data.weights;
 const collectors = new DataCollectorsDict([['experience', DataCollector.fromHandle(data.handle)]]);
 agent.attachDataCollectors(collectors);
 port.on('message', (w: Weights) => {
@@ -66,7 +71,7 @@ const env = new CartPole(data.seed);
 const c = data.counters;
 let obs = env.reset();
 let ret = 0;
-for (let t = 0; Atomics.load(c, 2) === 0; t++) {
+for (let t = data.startStep; Atomics.load(c, 2) === 0; t++) {
   // Pace to the learner: at most warmup + stepsPerTrain × gradient steps.
   while (t >= data.warmup + data.stepsPerTrain * Atomics.load(c, 1) && Atomics.load(c, 2) === 0) {
     await new Promise((r) => setTimeout(r, 1));
