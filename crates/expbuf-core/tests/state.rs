@@ -205,6 +205,25 @@ fn every_kind_of_damage_is_refused_with_its_code() {
         .expect("w");
     });
     expect_code(&p, &t, ErrorCode::CorruptState, "<f8");
+    // A header declaring another shape, checksum fixed up likewise.
+    let p = damaged("shape", &|p| {
+        let mut b = fs::read(p.join(&col)).expect("r");
+        let at = b.windows(4).position(|w| w == b"(8, ").expect("shape");
+        b[at + 1] = b'9';
+        fs::write(p.join(&col), &b).expect("w");
+        let mut m = read_manifest(p).expect("m");
+        for f in &mut m.files {
+            if f.name == col {
+                f.crc32 = crc32fast::hash(&b);
+            }
+        }
+        fs::write(
+            p.join("manifest.json"),
+            serde_json::to_vec(&m).expect("json"),
+        )
+        .expect("w");
+    });
+    expect_code(&p, &t, ErrorCode::CorruptState, "(9, 2)");
     let other = Buffer::new(schema(), Policy::Sequential, 8, 1).expect("b");
     expect_code(&good, &target(&other), ErrorCode::SchemaMismatch, "kind");
     let p = damaged("x.expbuf-tmp-1-0", &|_| {});
