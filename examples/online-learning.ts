@@ -27,6 +27,7 @@ import { Worker } from 'node:worker_threads';
 import { DataUser, DataUsersDict, SequentialBuffer, StateStore, Trainer } from '../ts/index.js';
 import type { AgentWorkerData, Transition } from './dqn/agent-worker.js';
 import { LAYERS } from './dqn/mlp.js';
+import { transitionSchema as schema } from './envs/cartpole.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,13 +52,6 @@ const BATCH = 64;
 const GAMMA = 0.99;
 const TARGET_SYNC = 250;
 const WEIGHTS_EVERY = 50;
-const schema = {
-  obs: { dtype: 'float32', shape: [4] },
-  action: 'int32',
-  reward: 'float32',
-  nextObs: { dtype: 'float32', shape: [4] },
-  done: 'uint8',
-} as const;
 
 function qNetwork(): tf.Sequential {
   return tf.sequential({

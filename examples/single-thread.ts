@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Agent, DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
-import { CartPole } from './envs/cartpole.js';
+import { CartPole, transitionSchema as schema } from './envs/cartpole.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,13 +25,6 @@ for (const [name, v] of [['steps', totalSteps], ['batch', batchSize], ['seed', s
   if (!Number.isInteger(v) || v < (name === 'seed' ? 0 : 1)) throw new Error(`--${name}: expected a positive integer, got ${v}`);
 }
 
-const schema = {
-  obs: { dtype: 'float32', shape: [4] },
-  action: 'int32',
-  reward: 'float32',
-  nextObs: { dtype: 'float32', shape: [4] },
-  done: 'uint8',
-} as const;
 
 /** Quadratic features of the observation: a linear model on them can balance the pole. */
 const FEATURES = 15;

@@ -1,3 +1,12 @@
+/** One CartPole transition as the examples collect it. */
+export const transitionSchema = {
+  obs: { dtype: 'float32', shape: [4] },
+  action: 'int32',
+  reward: 'float32',
+  nextObs: { dtype: 'float32', shape: [4] },
+  done: 'uint8',
+} as const;
+
 /**
  * CartPole with the classic physics (Barto, Sutton & Anderson 1983; the constants and
  * Euler integration of Gym's CartPole-v1): push a cart left or right to keep a pole up.

@@ -74,8 +74,7 @@ impl NativeBuffer {
     /// The buffer behind handle `id`, from any thread.
     #[napi(factory, catch_unwind)]
     pub fn attach(id: f64) -> Result<Self> {
-        let inner = registry::attach::<Mutex<Buffer>>(id as u64)
-            .ok_or_else(|| closed(format!("handle: buffer {id} was closed or never existed")))?;
+        let inner = registry::attach_or_closed::<Mutex<Buffer>>(id, "buffer")?;
         Ok(NativeBuffer { inner: Some(inner) })
     }
 

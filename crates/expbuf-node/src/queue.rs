@@ -44,8 +44,7 @@ impl NativeQueue {
     /// The queue behind handle `id`, from any thread.
     #[napi(factory, catch_unwind)]
     pub fn attach(id: f64) -> Result<Self> {
-        let inner = registry::attach::<Mutex<RowQueue>>(id as u64)
-            .ok_or_else(|| closed(format!("handle: queue {id} was closed or never existed")))?;
+        let inner = registry::attach_or_closed::<Mutex<RowQueue>>(id, "queue")?;
         Ok(NativeQueue { inner: Some(inner) })
     }
 

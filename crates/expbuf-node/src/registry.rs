@@ -43,6 +43,16 @@ pub fn attach<T: Send + Sync + 'static>(id: u64) -> Option<Arc<Shared<T>>> {
     weak.upgrade()?.downcast::<Shared<T>>().ok()
 }
 
+/// `attach`, or an `EXPBUF_CLOSED` error naming `what` (a buffer, a queue).
+pub fn attach_or_closed<T: Send + Sync + 'static>(
+    id: f64,
+    what: &str,
+) -> crate::error::Result<Arc<Shared<T>>> {
+    attach::<T>(id as u64).ok_or_else(|| {
+        crate::error::closed(format!("handle: {what} {id} was closed or never existed"))
+    })
+}
+
 /// How many shared objects are alive.
 pub fn len() -> usize {
     ENTRIES.lock().len()
