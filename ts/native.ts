@@ -1,35 +1,87 @@
 /**
- * Loads the compiled addon. Order: `EXPBUF_NATIVE_PATH`, then a locally built
- * `native/expbuf.<platform>.node` (a clone after `npm install`).
+ * Finds and loads the compiled addon, in this order:
+ * 1. `EXPBUF_NATIVE_PATH`: an explicit `.node` file;
+ * 2. `native/expbuf.<platform>.node` under the package root (a clone after `npm install`);
+ * 3. the platform package `expbuf-<platform>` (what `npm install expbuf` brings).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Binding from '../native/binding.js';
 
-function platformSuffix(): string {
+export interface Platform {
+  platform: string;
+  arch: string;
+  /** 'gnu' or 'musl' on Linux. */
+  libc?: 'gnu' | 'musl';
+  /** The glibc version, when the runtime reports one. */
+  glibc?: string;
+  /** The napi-rs platform suffix, e.g. `linux-x64-gnu`. */
+  suffix: string;
+}
+
+/** The platform this process runs on, as the napi-rs package names spell it. */
+export function detectPlatform(): Platform {
   const { platform, arch } = process;
-  if (platform !== 'linux') return `${platform}-${arch}`;
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  return `${platform}-${arch}-${report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+  if (platform === 'linux') {
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+    const glibc = header?.glibcVersionRuntime;
+    const libc = glibc ? 'gnu' : 'musl';
+    return { platform, arch, libc, glibc, suffix: `${platform}-${arch}-${libc}` };
+  }
+  if (platform === 'win32') return { platform, arch, suffix: `${platform}-${arch}-msvc` };
+  return { platform, arch, suffix: `${platform}-${arch}` };
+}
+
+/** The directory of the nearest package.json named `expbuf` above `from`. */
+function packageRoot(from: string): { root: string; version: string } | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      const json = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; version?: string };
+      if (json.name === 'expbuf') return { root: dir, version: json.version ?? '' };
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The search, step by step; `load` follows it and a failure reports it. */
+export function nativeCandidates(p = detectPlatform()): { env?: string; local?: string; pkg: string; version: string } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const found = packageRoot(here);
+  return {
+    env: process.env.EXPBUF_NATIVE_PATH || undefined,
+    local: found && join(found.root, 'native', `expbuf.${p.suffix}.node`),
+    pkg: `expbuf-${p.suffix}`,
+    version: found?.version ?? '',
+  };
 }
 
 function load(): typeof Binding {
   const require = createRequire(import.meta.url);
-  const here = dirname(fileURLToPath(import.meta.url));
-  const file = `expbuf.${platformSuffix()}.node`;
-  const candidates = [
-    process.env.EXPBUF_NATIVE_PATH,
-    join(here, '..', 'native', file),
-    join(here, '..', '..', 'native', file),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  for (const path of candidates) {
-    if (existsSync(path)) return require(path) as typeof Binding;
+  const p = detectPlatform();
+  const c = nativeCandidates(p);
+  if (c.env !== undefined) {
+    if (!existsSync(c.env)) throw new Error(`expbuf: EXPBUF_NATIVE_PATH is set to ${c.env}, which does not exist`);
+    return require(c.env) as typeof Binding;
   }
+  if (c.local !== undefined && existsSync(c.local)) return require(c.local) as typeof Binding;
+  let cause: unknown;
+  try {
+    return require(c.pkg) as typeof Binding;
+  } catch (e) {
+    cause = e;
+  }
+  const libc = p.libc === 'gnu' ? ` (glibc ${p.glibc})` : p.libc === 'musl' ? ' (musl)' : '';
   throw new Error(
-    `expbuf: no native addon for ${platformSuffix()} (looked for ${candidates.join(', ')}). ` +
-      'Build it from a clone with `npm install` (needs cargo), or set EXPBUF_NATIVE_PATH.',
+    `expbuf: no native addon for ${p.platform} ${p.arch}${libc}. ` +
+      `Looked for EXPBUF_NATIVE_PATH (unset), ${c.local ?? 'a local build (no expbuf package root found)'}, and the package ${c.pkg}. ` +
+      `Either install the package for this platform: npm install ${c.pkg}${c.version ? `@${c.version}` : ''} ` +
+      `(it is an optional dependency of expbuf; --omit=optional or a lockfile from another platform leaves it out), ` +
+      'or build from source: git clone the expbuf repository at this version, run npm install there (needs cargo), ' +
+      `and set EXPBUF_NATIVE_PATH to its native/expbuf.${p.suffix}.node.`,
+    { cause },
   );
 }
 

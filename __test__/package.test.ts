@@ -1,0 +1,127 @@
+/**
+ * The npm packages, from the packed tarballs alone: installed into a fresh project
+ * outside the repo with no cargo or rustc on the PATH and no registry, type-checked
+ * with tsc --strict, and run as ESM and as CJS.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+const tarballs = join(repo, 'dist-npm');
+const rootTgz = join(tarballs, `expbuf-${pkg.version}.tgz`);
+const platformTgz = join(tarballs, `expbuf-linux-x64-gnu-${pkg.version}.tgz`);
+const work = mkdtempSync(join(tmpdir(), 'expbuf-packed-'));
+/** Root tarball size bound: compiled JS and types only. */
+const ROOT_MAX_BYTES = 200 * 1024;
+/** The glibc the README promises; the binary built here must not need more. */
+const GLIBC_FLOOR = '2.34';
+
+// Only node's own directory and the system's: cargo and rustc live in ~/.cargo/bin.
+const env = {
+  ...process.env,
+  PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+  npm_config_registry: 'http://127.0.0.1:9/',
+  npm_config_offline: 'true',
+  npm_config_fetch_retries: '0',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
+
+function project(name: string, tgzs: string[]): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, version: '1.0.0' }));
+  execFileSync('npm', ['install', ...tgzs], { cwd: dir, env, stdio: 'pipe' });
+  return dir;
+}
+
+beforeAll(() => {
+  execFileSync('npm', ['run', '--silent', 'pack'], { cwd: repo, stdio: 'pipe' });
+}, 300_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const program = (imports: string) => `${imports}
+const schema = { obs: { dtype: 'float32', shape: [4] }, action: 'int32' } as const;
+const buffer = new SequentialBuffer(schema, 100, { seed: 1 });
+const user = new DataUser(buffer);
+for (let i = 0; i < 10; i++) user.collector.collect({ obs: [i, i, i, i], action: i });
+const moved: number = user.update();
+const batch = buffer.sample(4);
+const obs: Float32Array = batch.obs;
+const ok = moved === 10 && buffer.size === 10 && batch.action.length === 4 &&
+  Array.from(batch.action).every((a) => obs[batch.action.indexOf(a) * 4] === a);
+console.log(ok ? 'ok' : 'wrong values');
+`;
+
+describe('installed from the packed tarballs', () => {
+  it('installs offline without cargo, type-checks strictly, runs as ESM and CJS', () => {
+    expect(spawnSync('sh', ['-c', 'command -v cargo || command -v rustc'], { env }).status).not.toBe(0);
+    const dir = project('consumer', [rootTgz, platformTgz]);
+    writeFileSync(join(dir, 'esm.mts'), program("import { DataUser, SequentialBuffer } from 'expbuf';"));
+    writeFileSync(join(dir, 'cjs.cts'), program("import { DataUser, SequentialBuffer } from 'expbuf';"));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'out', typeRoots: [join(repo, 'node_modules', '@types')], types: ['node'] },
+        files: ['esm.mts', 'cjs.cts'],
+      }),
+    );
+    const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    execFileSync(process.execPath, [tsc, '-p', dir], { env, stdio: 'pipe' });
+    expect(execFileSync(process.execPath, [join(dir, 'out', 'esm.mjs')], { env, encoding: 'utf8' }).trim()).toBe('ok');
+    expect(execFileSync(process.execPath, [join(dir, 'out', 'cjs.cjs')], { env, encoding: 'utf8' }).trim()).toBe('ok');
+
+    // A misspelt field is a type error, in both module kinds.
+    for (const ext of ['mts', 'cts']) {
+      writeFileSync(join(dir, `bad.${ext}`), `import { SequentialBuffer } from 'expbuf';\nconst b = new SequentialBuffer({ reward: 'float32' }, 10);\nb.add({ rewrad: 1 });\n`);
+      const r = spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', join(repo, 'node_modules', '@types'), '--types', 'node', join(dir, `bad.${ext}`)], { env, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toContain('rewrad');
+    }
+  });
+
+  it('without its platform package the loader names the package and both fixes', () => {
+    const dir = project('no-platform', [rootTgz]);
+    const r = spawnSync(process.execPath, ['-e', "require('expbuf')"], { cwd: dir, env: { ...env, EXPBUF_NATIVE_PATH: '' }, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('linux x64 (glibc');
+    expect(r.stderr).toContain(`npm install expbuf-linux-x64-gnu@${pkg.version}`);
+    expect(r.stderr).toContain('build from source');
+    expect(r.stderr).toContain('EXPBUF_NATIVE_PATH');
+  });
+
+  it('the root tarball holds compiled JS and types only, within its size bound', () => {
+    const files = execFileSync('tar', ['tzf', rootTgz], { encoding: 'utf8' }).trim().split('\n');
+    const size = statSync(rootTgz).size;
+    console.log(`root tarball: ${(size / 1024).toFixed(1)} KiB, ${files.length} files; platform tarball: ${(statSync(platformTgz).size / 1024).toFixed(1)} KiB`);
+    expect(files.filter((f) => /\.rs$|\/target\/|__test__|\.test\.|\/src\/|(?<!\.d)\.ts$|\.node$/.test(f))).toEqual([]);
+    expect(files).toContain('package/dist/esm/ts/index.js');
+    expect(files).toContain('package/dist/cjs/index.cjs');
+    expect(size).toBeLessThan(ROOT_MAX_BYTES);
+    const manifest = JSON.parse(execFileSync('tar', ['xzOf', rootTgz, 'package/package.json'], { encoding: 'utf8' })) as {
+      optionalDependencies: Record<string, string>;
+      exports: Record<string, { import: unknown; require: unknown }>;
+      engines: { node: string };
+    };
+    expect(manifest.optionalDependencies['expbuf-linux-x64-gnu']).toBe(pkg.version);
+    expect(Object.values(manifest.optionalDependencies).every((v) => v === pkg.version)).toBe(true);
+    expect(manifest.exports['.'].import).toBeDefined();
+    expect(manifest.exports['.'].require).toBeDefined();
+    expect(manifest.engines.node).toBeDefined();
+  });
+
+  it(`the binary needs no glibc newer than ${GLIBC_FLOOR}, as the README says`, () => {
+    const binary = readFileSync(join(repo, 'native', 'expbuf.linux-x64-gnu.node')).toString('latin1');
+    const versions = [...binary.matchAll(/GLIBC_2\.(\d+)(?:\.(\d+))?/g)].map((m) => [2, Number(m[1]), Number(m[2] ?? 0)]);
+    const newest = versions.sort((a, b) => a[1] - b[1] || a[2] - b[2]).pop() as number[];
+    const [, floorMinor] = GLIBC_FLOOR.split('.').map(Number);
+    expect(newest[1]).toBeLessThanOrEqual(floorMinor);
+    expect(readFileSync(join(repo, 'README.md'), 'utf8')).toContain(`glibc ${GLIBC_FLOOR}`);
+  });
+});

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * `npm run pack`: builds the release addon and the JS, stages the root package and
+ * one package per built platform (napi-rs's layout), and packs them all into
+ * dist-npm/. Prints each tarball and its size.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stage = join(root, 'build', 'npm');
+const pkgDir = join(stage, 'expbuf');
+const platformsDir = join(stage, 'platforms');
+const out = join(root, 'dist-npm');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const { version } = pkg;
+
+rmSync(stage, { recursive: true, force: true });
+rmSync(out, { recursive: true, force: true });
+mkdirSync(pkgDir, { recursive: true });
+mkdirSync(out, { recursive: true });
+
+// 1. The release addon, for this machine's target.
+run('npm', ['run', '--silent', 'build:native']);
+
+// 2. ESM: tsc; the binding's declarations sit where the emitted .d.ts expect them.
+run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+const esm = join(pkgDir, 'dist', 'esm');
+mkdirSync(join(esm, 'native'), { recursive: true });
+copyFileSync(join(root, 'native', 'binding.d.ts'), join(esm, 'native', 'binding.d.ts'));
+
+// 3. CJS: one esbuild bundle; import.meta.url comes from __filename. Types: the ESM
+// declarations as .d.cts, their relative imports pointing at .cjs.
+const cjs = join(pkgDir, 'dist', 'cjs');
+run(bin('esbuild'), [
+  'ts/index.ts',
+  '--bundle',
+  '--platform=node',
+  '--format=cjs',
+  '--target=node20',
+  `--outfile=${join(cjs, 'index.cjs')}`,
+  '--define:import.meta.url=__expbufImportMetaUrl',
+  "--banner:js=const __expbufImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  '--log-level=warning',
+]);
+function copyDeclarations(from, to) {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const src = join(from, entry.name);
+    if (entry.isDirectory()) copyDeclarations(src, join(to, entry.name));
+    else if (entry.name.endsWith('.d.ts')) {
+      mkdirSync(to, { recursive: true });
+      const text = readFileSync(src, 'utf8').replace(/(from\s+['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3');
+      writeFileSync(join(to, entry.name.replace(/\.d\.ts$/, '.d.cts')), text);
+    }
+  }
+}
+copyDeclarations(esm, cjs);
+
+// 4. The platform packages, and the binaries built here moved into them.
+run(bin('napi'), ['create-npm-dirs', '--npm-dir', relative(root, platformsDir)]);
+// (`napi artifacts` wants every configured target; only this machine's is built here.)
+for (const suffix of readdirSync(platformsDir)) {
+  const built = join(root, 'native', `expbuf.${suffix}.node`);
+  if (existsSync(built)) copyFileSync(built, join(platformsDir, suffix, `expbuf.${suffix}.node`));
+}
+const platforms = readdirSync(platformsDir).filter((d) => readdirSync(join(platformsDir, d)).some((f) => f.endsWith('.node')));
+
+// 5. The root package: compiled JS and types only, platform packages at this exact version.
+const suffixes = readdirSync(platformsDir);
+const rootPkg = {
+  name: pkg.name,
+  version,
+  description: pkg.description,
+  license: pkg.license,
+  type: 'module',
+  main: './dist/cjs/index.cjs',
+  types: './dist/esm/ts/index.d.ts',
+  exports: {
+    '.': {
+      import: { types: './dist/esm/ts/index.d.ts', default: './dist/esm/ts/index.js' },
+      require: { types: './dist/cjs/ts/index.d.cts', default: './dist/cjs/index.cjs' },
+    },
+    './package.json': './package.json',
+  },
+  // The Node versions the test suite runs on.
+  engines: { node: '^20.17.0' },
+  files: ['dist', 'README.md'],
+  optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${pkg.name}-${s}`, version])),
+};
+writeFileSync(join(pkgDir, 'package.json'), JSON.stringify(rootPkg, null, 2) + '\n');
+copyFileSync(join(root, 'README.md'), join(pkgDir, 'README.md'));
+
+// 6. Pack.
+const packed = [];
+for (const dir of [pkgDir, ...platforms.map((p) => join(platformsDir, p))]) {
+  const name = execFileSync('npm', ['pack', dir, '--pack-destination', out, '--silent'], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+  packed.push(name);
+}
+console.log(`\npacked into ${relative(root, out)}/:`);
+for (const f of packed) console.log(`  ${f}  ${(statSync(join(out, f)).size / 1024).toFixed(1)} KiB`);
+if (!existsSync(join(out, `${pkg.name}-${version}.tgz`))) throw new Error('root tarball missing');
