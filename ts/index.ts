@@ -10,6 +10,9 @@ export { SequentialBuffer, type SequentialBufferOptions } from './buffers/sequen
 export { ExpbufError, isExpbufError, type ErrorCode } from './errors.js';
 export type { BufferHandle, CollectorHandle } from './handles.js';
 export { registrySize } from './registry.js';
+export type { EpisodeInput, ItemInput, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
+export { openPool, type OpenPoolOptions } from './pool/open.js';
+export type { Pool } from './pool/pool.js';
 export { DataCollector } from './pipeline/collector.js';
 export { DataCollectorsDict, DataUsersDict } from './pipeline/dicts.js';
 export { DataUser, type DataUserOptions } from './pipeline/user.js';

@@ -1,0 +1,291 @@
+/**
+ * The embedded pool: one directory, no server.
+ *
+ * - `pool.json`: the format version and the schema.
+ * - `log.bin`: an append-only log. Each `store` or `delete` call is one entry
+ *   (magic, payload length, CRC32, payload), written and fsynced before the call
+ *   resolves, so an acknowledged item survives a crash. A torn last entry (the call in
+ *   flight when the process died) fails its checksum and is cut off on the next open.
+ * - `lock`: the pid of the process that has the pool open.
+ *
+ * The index (ids, metadata, times, lengths, file offsets) lives in memory, rebuilt by
+ * one scan on open; steps are read from the log on demand.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { now } from '../clock.js';
+import { ExpbufError } from '../errors.js';
+import type { DataOf, Layout, Schema, TypedArray } from '../schema.js';
+import { checkQuery, encodeItems, matches, poolLayout, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
+import type { Pool } from './pool.js';
+
+const FORMAT = 'expbuf-pool';
+const VERSION = 1;
+const MAGIC = 0x42505845; // "EXPB"
+const FRAME = 12;
+
+interface Located extends ItemSummary {
+  /** File offset of the item's first column. */
+  offset: number;
+}
+
+type Entry = { op: 'store'; items: ItemSummary[] } | { op: 'delete'; ids: string[] };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class EmbeddedPool<S extends Schema> implements Pool<S> {
+  readonly schema: S;
+  readonly #dir: string;
+  readonly #layout: Layout;
+  readonly #rowBytes: number[];
+  readonly #index = new Map<string, Located>();
+  #log: FileHandle | undefined;
+  #size = 0;
+  /** Calls run one at a time, in call order. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(dir: string, schema: S, layout: Layout) {
+    this.#dir = dir;
+    this.schema = schema;
+    this.#layout = layout;
+    this.#rowBytes = layout.typed.map((f) => f.elements * f.ctor.BYTES_PER_ELEMENT);
+  }
+
+  /**
+   * Opens (creating if needed) the pool in directory `dir` for `schema`.
+   * @throws `EXPBUF_SCHEMA_MISMATCH` when the pool was made for other fields;
+   *   `EXPBUF_INVALID_ARGUMENT` when another live process has it open
+   */
+  static async open<S extends Schema>(dir: string, schema: S): Promise<EmbeddedPool<S>> {
+    const layout = poolLayout(schema);
+    mkdirSync(dir, { recursive: true });
+    const meta = join(dir, 'pool.json');
+    if (existsSync(meta)) {
+      let saved: { format?: string; version?: number; fields?: unknown };
+      try {
+        saved = JSON.parse(readFileSync(meta, 'utf8')) as typeof saved;
+      } catch (e) {
+        throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: not JSON (${(e as Error).message})`);
+      }
+      if (saved.format !== FORMAT || saved.version !== VERSION) throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: format ${saved.format} version ${saved.version}, not ${FORMAT} ${VERSION}`);
+      if (JSON.stringify(saved.fields) !== JSON.stringify(layout.decls)) {
+        throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `schema: the pool at ${dir} holds ${JSON.stringify(saved.fields)}, not ${JSON.stringify(layout.decls)}`);
+      }
+    } else {
+      const tmp = `${meta}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ format: FORMAT, version: VERSION, fields: layout.decls }));
+      const fd = openSync(tmp, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, meta);
+    }
+    EmbeddedPool.#lock(dir);
+    const pool = new EmbeddedPool(dir, schema, layout);
+    try {
+      await pool.#recover();
+    } catch (e) {
+      rmSync(join(dir, 'lock'), { force: true });
+      throw e;
+    }
+    return pool;
+  }
+
+  static #lock(dir: string): void {
+    const lock = join(dir, 'lock');
+    for (;;) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(readFileSync(lock, 'utf8'));
+        if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+          throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: the pool at ${dir} is open in process ${pid}`);
+        }
+        rmSync(lock, { force: true }); // left by a process that died
+      }
+    }
+  }
+
+  /** Reads the log, rebuilding the index; cuts off a torn last entry. */
+  async #recover(): Promise<void> {
+    const path = join(this.#dir, 'log.bin');
+    this.#log = await open(path, 'a+');
+    const { size } = await this.#log.stat();
+    const frame = Buffer.alloc(FRAME);
+    let at = 0;
+    while (at + FRAME <= size) {
+      await this.#log.read(frame, 0, FRAME, at);
+      const len = frame.readUInt32LE(4);
+      if (frame.readUInt32LE(0) !== MAGIC || at + FRAME + len > size) break;
+      const payload = Buffer.alloc(len);
+      await this.#log.read(payload, 0, len, at + FRAME);
+      if (crc32(payload) !== frame.readUInt32LE(8)) break;
+      this.#apply(payload, at + FRAME);
+      at += FRAME + len;
+    }
+    if (at < size) {
+      await this.#log.truncate(at);
+      await this.#log.datasync();
+    }
+    this.#size = at;
+  }
+
+  /** Applies one log entry (whose payload starts at file offset `base`) to the index. */
+  #apply(payload: Buffer, base: number): void {
+    const headerLen = payload.readUInt32LE(0);
+    const entry = JSON.parse(payload.toString('utf8', 4, 4 + headerLen)) as Entry;
+    if (entry.op === 'delete') {
+      for (const id of entry.ids) this.#index.delete(id);
+      return;
+    }
+    let offset = base + 4 + headerLen;
+    for (const s of entry.items) {
+      this.#index.set(s.id, { ...s, offset });
+      offset += s.rows * this.#rowBytes.reduce((a, b) => a + b, 0);
+    }
+  }
+
+  /** Runs `fn` after every earlier call, refusing once closed. */
+  #run<T>(fn: (log: FileHandle) => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      if (this.#log === undefined) throw new ExpbufError('EXPBUF_CLOSED', 'pool: closed');
+      return fn(this.#log);
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Appends one entry and fsyncs it; returns the file offset of its column bytes. */
+  async #append(log: FileHandle, entry: Entry, columns: Uint8Array[]): Promise<number> {
+    const header = Buffer.from(JSON.stringify(entry));
+    const len = 4 + header.length + columns.reduce((a, c) => a + c.length, 0);
+    const buf = Buffer.allocUnsafe(FRAME + len);
+    buf.writeUInt32LE(MAGIC, 0);
+    buf.writeUInt32LE(len, 4);
+    buf.writeUInt32LE(header.length, FRAME);
+    header.copy(buf, FRAME + 4);
+    let at = FRAME + 4 + header.length;
+    for (const c of columns) {
+      buf.set(c, at);
+      at += c.length;
+    }
+    buf.writeUInt32LE(crc32(buf.subarray(FRAME)), 8);
+    const base = this.#size;
+    await log.write(buf, 0, buf.length, base);
+    await log.datasync();
+    this.#size += buf.length;
+    return base + FRAME + 4 + header.length;
+  }
+
+  store(items: ItemInput<S>[]): Promise<string[]> {
+    const encoded = encodeItems(this.#layout, items, now(), randomUUID);
+    return this.#run(async (log) => {
+      for (const e of encoded) {
+        if (this.#index.has(e.summary.id)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `items: id '${e.summary.id}' is already stored`);
+      }
+      if (encoded.length === 0) return [];
+      // Columns item by item, field by field: the order #apply reads them back in.
+      const columns = encoded.flatMap((e) => e.columns);
+      let offset = await this.#append(log, { op: 'store', items: encoded.map((e) => e.summary) }, columns);
+      for (const e of encoded) {
+        this.#index.set(e.summary.id, { ...e.summary, offset });
+        offset += e.columns.reduce((a, c) => a + c.length, 0);
+      }
+      return encoded.map((e) => e.summary.id);
+    });
+  }
+
+  #select(query: PoolQuery): Located[] {
+    const out: Located[] = [];
+    for (const item of this.#index.values()) {
+      if (!matches(item, query)) continue;
+      out.push(item);
+      if (query.limit !== undefined && out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  async #read(log: FileHandle, item: Located): Promise<StoredItem<S>> {
+    const data: Record<string, TypedArray> = {};
+    let at = item.offset;
+    for (let i = 0; i < this.#layout.typed.length; i++) {
+      const f = this.#layout.typed[i];
+      const arr = new f.ctor(item.rows * f.elements);
+      const bytes = new Uint8Array(arr.buffer, 0, arr.byteLength);
+      await log.read(bytes, 0, bytes.length, at);
+      at += bytes.length;
+      data[f.name] = arr;
+    }
+    const cols = data as unknown as DataOf<S>;
+    return item.kind === 'episode'
+      ? { kind: 'episode', id: item.id, meta: { ...item.meta }, startTime: item.time, seqLen: item.rows, steps: cols }
+      : { kind: 'record', id: item.id, meta: { ...item.meta }, timestamp: item.time, step: cols };
+  }
+
+  find(query?: PoolQuery): Promise<StoredItem<S>[]> {
+    const q = checkQuery(query);
+    return this.#run(async (log) => {
+      const out = [];
+      for (const item of this.#select(q)) out.push(await this.#read(log, item));
+      return out;
+    });
+  }
+
+  count(query?: PoolQuery): Promise<number> {
+    const q = checkQuery(query);
+    return this.#run(async () => this.#select(q).length);
+  }
+
+  sample(size: number, options: { query?: PoolQuery } = {}): Promise<StoredItem<S>[]> {
+    if (!(Number.isInteger(size) && size >= 1)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `size: ${size} is not a positive integer`);
+    const q = checkQuery(options.query);
+    return this.#run(async (log) => {
+      const pool = this.#select({ ...q, limit: undefined });
+      // A partial Fisher-Yates: `size` distinct items, uniformly.
+      const n = Math.min(size, pool.length);
+      for (let i = 0; i < n; i++) {
+        const j = i + Math.floor(Math.random() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      const out = [];
+      for (const item of pool.slice(0, n)) out.push(await this.#read(log, item));
+      return out;
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    if (typeof id !== 'string') throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'id: expected a string');
+    return this.#run(async (log) => {
+      if (!this.#index.has(id)) return false;
+      await this.#append(log, { op: 'delete', ids: [id] }, []);
+      this.#index.delete(id);
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    if (this.#log === undefined) return;
+    const log = this.#log;
+    this.#log = undefined;
+    await log.close();
+    rmSync(join(this.#dir, 'lock'), { force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

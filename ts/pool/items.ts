@@ -1,0 +1,201 @@
+/**
+ * What a pool stores: episodes (a run of steps as typed columns) and records (one
+ * step), each with string/number metadata; and the queries that select them. Both
+ * backends take these types and follow these rules.
+ */
+import { encodeBatch } from '../encode.js';
+import { ExpbufError } from '../errors.js';
+import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf } from '../schema.js';
+
+export type Meta = Record<string, string | number>;
+
+/** An episode to store: its steps as one column per field (all the same row count). */
+export interface EpisodeInput<S extends Schema> {
+  id?: string;
+  meta?: Meta;
+  /** ms since the epoch; default: now. */
+  startTime?: number;
+  steps: BatchOf<S>;
+}
+
+/** A record to store: one step. */
+export interface RecordInput<S extends Schema> {
+  id?: string;
+  meta?: Meta;
+  /** ms since the epoch; default: now. */
+  timestamp?: number;
+  step: StepOf<S>;
+}
+
+export type ItemInput<S extends Schema> = EpisodeInput<S> | RecordInput<S>;
+
+export interface StoredEpisode<S extends Schema> {
+  kind: 'episode';
+  id: string;
+  meta: Meta;
+  startTime: number;
+  seqLen: number;
+  steps: DataOf<S>;
+}
+
+export interface StoredRecord<S extends Schema> {
+  kind: 'record';
+  id: string;
+  meta: Meta;
+  timestamp: number;
+  step: DataOf<S>;
+}
+
+export type StoredItem<S extends Schema> = StoredEpisode<S> | StoredRecord<S>;
+
+/** An inclusive range; either end may be left open. */
+export interface TimeRange {
+  from?: number;
+  to?: number;
+}
+
+/**
+ * Selects items: every given condition must hold. `startTime` and `seqLen` select
+ * episodes, `timestamp` records; `limit` caps the result (oldest stored first).
+ */
+export interface PoolQuery {
+  kind?: 'episode' | 'record';
+  meta?: Meta;
+  startTime?: TimeRange;
+  timestamp?: TimeRange;
+  seqLen?: { min?: number; max?: number };
+  limit?: number;
+}
+
+/** What every backend knows about an item without reading its steps. */
+export interface ItemSummary {
+  kind: 'episode' | 'record';
+  id: string;
+  meta: Meta;
+  /** startTime of an episode, timestamp of a record. */
+  time: number;
+  rows: number;
+}
+
+function invalid(message: string): ExpbufError {
+  return new ExpbufError('EXPBUF_INVALID_ARGUMENT', message);
+}
+
+function checkMeta(meta: unknown, where: string): Meta {
+  if (meta === undefined) return {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an object of strings and numbers, got ${describe(meta)}`);
+  for (const [k, v] of Object.entries(meta)) {
+    if (k.length === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: empty key`);
+    if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
+      throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.${k}: expected a string or a finite number, got ${describe(v)}`);
+    }
+  }
+  return { ...(meta as Meta) };
+}
+
+function checkRange(r: unknown, name: string, integer = false): void {
+  if (typeof r !== 'object' || r === null) throw invalid(`query.${name}: expected an object with from/to, got ${describe(r)}`);
+  const keys = name === 'seqLen' ? ['min', 'max'] : ['from', 'to'];
+  for (const k of Object.keys(r)) if (!keys.includes(k)) throw invalid(`query.${name}.${k}: unknown (expected ${keys.join(', ')})`);
+  const [lo, hi] = keys.map((k) => (r as Record<string, unknown>)[k]);
+  for (const [k, v] of [[keys[0], lo], [keys[1], hi]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)))) {
+      throw invalid(`query.${name}.${k}: expected ${integer ? 'an integer' : 'a number'}, got ${describe(v)}`);
+    }
+  }
+  if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) throw invalid(`query.${name}: inverted range (${keys[0]} ${lo} > ${keys[1]} ${hi})`);
+}
+
+const QUERY_KEYS = ['kind', 'meta', 'startTime', 'timestamp', 'seqLen', 'limit'];
+
+/** Checks a query; throws `EXPBUF_INVALID_ARGUMENT` naming the field. */
+export function checkQuery(q: unknown): PoolQuery {
+  if (q === undefined) return {};
+  if (typeof q !== 'object' || q === null) throw invalid(`query: expected an object, got ${describe(q)}`);
+  for (const k of Object.keys(q)) if (!QUERY_KEYS.includes(k)) throw invalid(`query.${k}: unknown field (fields are ${QUERY_KEYS.join(', ')})`);
+  const query = q as PoolQuery;
+  if (query.kind !== undefined && query.kind !== 'episode' && query.kind !== 'record') throw invalid(`query.kind: expected 'episode' or 'record', got ${describe(query.kind)}`);
+  if (query.meta !== undefined) {
+    try {
+      checkMeta(query.meta, 'query.meta');
+    } catch (e) {
+      throw invalid((e as Error).message);
+    }
+  }
+  if (query.startTime !== undefined) checkRange(query.startTime, 'startTime');
+  if (query.timestamp !== undefined) checkRange(query.timestamp, 'timestamp');
+  if (query.seqLen !== undefined) checkRange(query.seqLen, 'seqLen', true);
+  if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 1)) throw invalid(`query.limit: ${query.limit} is not a positive integer`);
+  return query;
+}
+
+const within = (v: number, r: TimeRange | undefined) => r === undefined || ((r.from === undefined || v >= r.from) && (r.to === undefined || v <= r.to));
+
+/** Whether `item` satisfies the conditions of `q` (all but `limit`). */
+export function matches(item: ItemSummary, q: PoolQuery): boolean {
+  if (q.kind !== undefined && item.kind !== q.kind) return false;
+  if ((q.startTime !== undefined || q.seqLen !== undefined) && item.kind !== 'episode') return false;
+  if (q.timestamp !== undefined && item.kind !== 'record') return false;
+  if (q.meta !== undefined) for (const [k, v] of Object.entries(q.meta)) if (item.meta[k] !== v) return false;
+  if (item.kind === 'episode' && !within(item.time, q.startTime)) return false;
+  if (item.kind === 'record' && !within(item.time, q.timestamp)) return false;
+  if (q.seqLen !== undefined) {
+    const { min, max } = q.seqLen;
+    if ((min !== undefined && item.rows < min) || (max !== undefined && item.rows > max)) return false;
+  }
+  return true;
+}
+
+/** An item checked against the pool's schema, its steps as byte columns (one per typed field). */
+export interface EncodedItem {
+  summary: ItemSummary;
+  columns: Uint8Array[];
+}
+
+/** The pool's schema: typed fields only (a pool stores numbers as columns). */
+export function poolLayout(schema: Schema): Layout {
+  const layout = layoutOf(schema);
+  if (layout.any.length > 0) throw invalid(`schema: field '${layout.any[0].name}' is 'any'; a pool stores typed fields only`);
+  return layout;
+}
+
+/**
+ * Checks and encodes items before anything is written: all of them or none.
+ * @throws `EXPBUF_SCHEMA_MISMATCH` for steps of other fields; `EXPBUF_BAD_VALUE`, `EXPBUF_INVALID_ARGUMENT`
+ */
+export function encodeItems(layout: Layout, items: unknown, now: number, newId: () => string): EncodedItem[] {
+  if (!Array.isArray(items)) throw invalid(`items: expected an array of episodes and records, got ${describe(items)}`);
+  const seen = new Set<string>();
+  return items.map((raw, i) => {
+    const where = `items[${i}]`;
+    if (typeof raw !== 'object' || raw === null) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an episode or a record, got ${describe(raw)}`);
+    const it = raw as { id?: unknown; meta?: unknown; steps?: unknown; step?: unknown; startTime?: unknown; timestamp?: unknown };
+    const isEpisode = it.steps !== undefined;
+    if (isEpisode === (it.step !== undefined)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: an episode has 'steps', a record has 'step' (exactly one)`);
+    const id = it.id === undefined ? newId() : it.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.id: expected a non-empty string of at most 200 characters`);
+    if (seen.has(id)) throw invalid(`${where}.id: '${id}' appears twice in this call`);
+    seen.add(id);
+    const timeKey = isEpisode ? 'startTime' : 'timestamp';
+    const time = it[timeKey] ?? now;
+    if (typeof time !== 'number' || !Number.isFinite(time)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.${timeKey}: expected a finite number`);
+    const meta = checkMeta(it.meta, `${where}.meta`);
+    let encoded;
+    try {
+      encoded = isEpisode ? encodeBatch(layout, it.steps) : encodeBatch(layout, stepAsColumns(layout, it.step));
+    } catch (e) {
+      const err = e as ExpbufError;
+      const code = err.code === 'EXPBUF_MISSING_FIELD' || err.code === 'EXPBUF_UNKNOWN_FIELD' ? 'EXPBUF_SCHEMA_MISMATCH' : err.code;
+      throw new ExpbufError(code, `${where}.${isEpisode ? 'steps' : 'step'}: ${err.message}`, { cause: e });
+    }
+    if (isEpisode && encoded.rows === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.steps: an episode needs at least one step`);
+    return { summary: { kind: isEpisode ? 'episode' : 'record', id, meta, time, rows: encoded.rows }, columns: encoded.typed };
+  });
+}
+
+function stepAsColumns(layout: Layout, step: unknown): unknown {
+  if (typeof step !== 'object' || step === null) return step;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(step)) out[k] = layout.names.includes(k) ? [v] : v;
+  return out;
+}

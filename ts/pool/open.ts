@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { ExpbufError } from '../errors.js';
+import type { Schema } from '../schema.js';
+import { EmbeddedPool } from './embedded.js';
+import type { Pool } from './pool.js';
+
+export interface OpenPoolOptions<S extends Schema> {
+  /** The fields of every step; a pool refuses items of other fields. */
+  schema: S;
+}
+
+/**
+ * Opens a pool: a path or `file:` URL opens the embedded pool in that directory (no
+ * server).
+ * @throws `EXPBUF_INVALID_ARGUMENT` for an unknown URL scheme or a backend this build lacks
+ */
+export async function openPool<S extends Schema>(url: string, options: OpenPoolOptions<S>): Promise<Pool<S>> {
+  if (typeof url !== 'string' || url.length === 0) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'url: expected a path or a URL');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) return EmbeddedPool.open(url, options.schema);
+  if (scheme === 'file') return EmbeddedPool.open(fileURLToPath(url), options.schema);
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'url: the PostgreSQL backend is not built yet (issue 5 in progress); use a path for the embedded pool');
+  }
+  throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: unknown scheme '${scheme}:' (expected a path, file: or postgres:)`);
+}
