@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPool } from '../ts/index.js';
 import { poolConformance, poolSchema } from './pool-conformance.js';
 
@@ -28,5 +28,19 @@ describe('openPool', () => {
     await using a = await openPool(dir, { schema: poolSchema });
     await expect(openPool(dir, { schema: poolSchema })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(`process ${process.pid}`) });
     expect(await a.count()).toBe(0);
+  });
+});
+
+describe('PostgreSQL', () => {
+  const url = inject('pgUrl');
+  poolConformance('postgres', (schema, place) => openPool(`${url}?pool=${place.replace(/[^a-z0-9]/g, '_')}`, { schema }));
+
+  it('an unreachable server is a clear error naming host and port, after a bounded wait', async () => {
+    const t = Date.now();
+    await expect(openPool('postgres://expbuf@127.0.0.1:9/postgres', { schema: poolSchema })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining('127.0.0.1:9'),
+    });
+    expect(Date.now() - t).toBeLessThan(10_000);
   });
 });

@@ -91,6 +91,9 @@ const rootPkg = {
   engines: { node: '^20.17.0' },
   files: ['dist', 'README.md'],
   optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${pkg.name}-${s}`, version])),
+  // Only postgres: pools load it.
+  peerDependencies: pkg.peerDependencies,
+  peerDependenciesMeta: pkg.peerDependenciesMeta,
 };
 writeFileSync(join(pkgDir, 'package.json'), JSON.stringify(rootPkg, null, 2) + '\n');
 copyFileSync(join(root, 'README.md'), join(pkgDir, 'README.md'));

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { ExpbufError } from '../errors.js';
 import type { Schema } from '../schema.js';
 import { EmbeddedPool } from './embedded.js';
+import { PostgresPool } from './postgres.js';
 import type { Pool } from './pool.js';
 
 export interface OpenPoolOptions<S extends Schema> {
@@ -11,7 +12,8 @@ export interface OpenPoolOptions<S extends Schema> {
 
 /**
  * Opens a pool: a path or `file:` URL opens the embedded pool in that directory (no
- * server).
+ * server); `postgres://user@host:port/db?pool=name` opens (creating) the PostgreSQL
+ * pool `name` (default `expbuf`), which needs the `pg` package.
  * @throws `EXPBUF_INVALID_ARGUMENT` for an unknown URL scheme or a backend this build lacks
  */
 export async function openPool<S extends Schema>(url: string, options: OpenPoolOptions<S>): Promise<Pool<S>> {
@@ -19,8 +21,6 @@ export async function openPool<S extends Schema>(url: string, options: OpenPoolO
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return EmbeddedPool.open(url, options.schema);
   if (scheme === 'file') return EmbeddedPool.open(fileURLToPath(url), options.schema);
-  if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'url: the PostgreSQL backend is not built yet (issue 5 in progress); use a path for the embedded pool');
-  }
+  if (scheme === 'postgres' || scheme === 'postgresql') return PostgresPool.open(url, options.schema);
   throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: unknown scheme '${scheme}:' (expected a path, file: or postgres:)`);
 }
