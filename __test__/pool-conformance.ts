@@ -81,6 +81,21 @@ export function poolConformance(name: string, open: Opener): void {
       expect(await pool.count({ meta: { vehicle: 'v1' }, kind: 'episode' })).toBe(2);
     });
 
+    it('iterates pages of matching items, oldest first, within the limit', async () => {
+      await using pool = await open(poolSchema, fresh());
+      await pool.store(Array.from({ length: 23 }, (_, k) => episode(k, 1 + (k % 3), { odd: k % 2 })));
+      const pages: string[][] = [];
+      for await (const page of pool.iterate({ meta: { odd: 1 } }, { pageSize: 5 })) pages.push(page.map((i) => i.id));
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 1]);
+      expect(pages.flat()).toEqual(Array.from({ length: 11 }, (_, i) => `ep-${2 * i + 1}`));
+      const limited: string[] = [];
+      for await (const page of pool.iterate({ limit: 7 }, { pageSize: 3 })) limited.push(...page.map((i) => i.id));
+      expect(limited).toEqual(Array.from({ length: 7 }, (_, i) => `ep-${i}`));
+      await expect(async () => {
+        for await (const _ of pool.iterate({}, { pageSize: 0 })) void _;
+      }).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('pageSize') });
+    });
+
     it('samples distinct matching items, uniformly', async () => {
       await using pool = await open(poolSchema, fresh());
       await pool.store(Array.from({ length: 10 }, (_, k) => episode(k, 1, { even: k % 2 })));

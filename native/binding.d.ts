@@ -29,6 +29,8 @@ export declare class NativeBuffer {
   add(rows: number, typed: Array<Uint8Array>, anyBytes: Array<Uint8Array>, anyOffsets: Array<Uint32Array>): void
   getData(): Array<ArrayBuffer>
   sample(batchSize: number, replacement: boolean): Array<ArrayBuffer>
+  /** The rows at logical `indices` (0 = oldest), in the order given. */
+  gather(indices: Uint32Array): Array<ArrayBuffer>
   get size(): number
   get maxSize(): number
   get isFull(): boolean

@@ -13,6 +13,7 @@ export { registrySize } from './registry.js';
 export type { EpisodeInput, ItemInput, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
 export { openPool, type OpenPoolOptions } from './pool/open.js';
 export type { Pool } from './pool/pool.js';
+export { ReplayBuffer, type EpisodeBatch, type ReplayBufferOptions, type TransitionBatch } from './replay/replay-buffer.js';
 export { DataCollector } from './pipeline/collector.js';
 export { DataCollectorsDict, DataUsersDict } from './pipeline/dicts.js';
 export { DataUser, type DataUserOptions } from './pipeline/user.js';

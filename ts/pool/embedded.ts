@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { now } from '../clock.js';
 import { ExpbufError } from '../errors.js';
-import type { DataOf, Layout, Schema, TypedArray } from '../schema.js';
-import { checkQuery, encodeItems, matches, poolLayout, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
+import type { Layout, Schema } from '../schema.js';
+import { checkPageSize, checkQuery, encodeItems, matches, poolLayout, storedItem, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
 import type { Pool } from './pool.js';
 
 const FORMAT = 'expbuf-pool';
@@ -219,20 +219,9 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   }
 
   async #read(log: FileHandle, item: Located): Promise<StoredItem<S>> {
-    const data: Record<string, TypedArray> = {};
-    let at = item.offset;
-    for (let i = 0; i < this.#layout.typed.length; i++) {
-      const f = this.#layout.typed[i];
-      const arr = new f.ctor(item.rows * f.elements);
-      const bytes = new Uint8Array(arr.buffer, 0, arr.byteLength);
-      await log.read(bytes, 0, bytes.length, at);
-      at += bytes.length;
-      data[f.name] = arr;
-    }
-    const cols = data as unknown as DataOf<S>;
-    return item.kind === 'episode'
-      ? { kind: 'episode', id: item.id, meta: { ...item.meta }, startTime: item.time, seqLen: item.rows, steps: cols }
-      : { kind: 'record', id: item.id, meta: { ...item.meta }, timestamp: item.time, step: cols };
+    const bytes = new Uint8Array(item.rows * this.#rowBytes.reduce((a, b) => a + b, 0));
+    await log.read(bytes, 0, bytes.length, item.offset);
+    return storedItem<S>(this.#layout, item, bytes);
   }
 
   find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -242,6 +231,21 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
       for (const item of this.#select(q)) out.push(await this.#read(log, item));
       return out;
     });
+  }
+
+  async *iterate(query?: PoolQuery, options: { pageSize?: number } = {}): AsyncIterable<StoredItem<S>[]> {
+    const q = checkQuery(query);
+    const pageSize = checkPageSize(options.pageSize);
+    const selected = await this.#run(async () => this.#select(q));
+    for (let i = 0; i < selected.length; i += pageSize) {
+      const page = selected.slice(i, i + pageSize);
+      yield await this.#run(async (log) => {
+        const out = [];
+        // Deleted since the selection: skip.
+        for (const item of page) if (this.#index.get(item.id) === item) out.push(await this.#read(log, item));
+        return out;
+      });
+    }
   }
 
   count(query?: PoolQuery): Promise<number> {

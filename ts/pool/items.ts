@@ -5,7 +5,7 @@
  */
 import { encodeBatch } from '../encode.js';
 import { ExpbufError } from '../errors.js';
-import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf } from '../schema.js';
+import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf, type TypedArray } from '../schema.js';
 
 export type Meta = Record<string, string | number>;
 
@@ -198,4 +198,28 @@ function stepAsColumns(layout: Layout, step: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(step)) out[k] = layout.names.includes(k) ? [v] : v;
   return out;
+}
+
+/** Checks an iterate page size (default 256). */
+export function checkPageSize(pageSize: unknown): number {
+  const n = pageSize ?? 256;
+  if (!(Number.isInteger(n) && (n as number) >= 1)) throw invalid(`pageSize: ${String(n)} is not a positive integer`);
+  return n as number;
+}
+
+/** An item from its summary and its columns' bytes (field after field), copied into aligned arrays. */
+export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummary, bytes: Uint8Array): StoredItem<S> {
+  const data: Record<string, TypedArray> = {};
+  let at = 0;
+  for (const f of layout.typed) {
+    const arr = new f.ctor(summary.rows * f.elements);
+    new Uint8Array(arr.buffer).set(bytes.subarray(at, at + arr.byteLength));
+    at += arr.byteLength;
+    data[f.name] = arr;
+  }
+  const cols = data as unknown as DataOf<S>;
+  const meta = { ...summary.meta };
+  return summary.kind === 'episode'
+    ? { kind: 'episode', id: summary.id, meta, startTime: summary.time, seqLen: summary.rows, steps: cols }
+    : { kind: 'record', id: summary.id, meta, timestamp: summary.time, step: cols };
 }

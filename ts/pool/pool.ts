@@ -15,6 +15,11 @@ export interface Pool<S extends Schema> {
   store(items: ItemInput<S>[]): Promise<string[]>;
   /** Items matching `query`, oldest stored first. */
   find(query?: PoolQuery): Promise<StoredItem<S>[]>;
+  /**
+   * Items matching `query`, oldest stored first, `pageSize` (default 256) at a time:
+   * for reading more than should sit in memory at once.
+   */
+  iterate(query?: PoolQuery, options?: { pageSize?: number }): AsyncIterable<StoredItem<S>[]>;
   /** How many items match `query`. */
   count(query?: PoolQuery): Promise<number>;
   /** Up to `size` distinct items drawn uniformly from those matching `options.query`. */

@@ -9,10 +9,10 @@
  */
 import type { Pool as PgPool, PoolClient } from 'pg';
 import { ExpbufError } from '../errors.js';
-import type { DataOf, Layout, Schema, TypedArray } from '../schema.js';
+import type { Layout, Schema } from '../schema.js';
 import { now } from '../clock.js';
 import { randomUUID } from 'node:crypto';
-import { checkQuery, encodeItems, poolLayout, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
+import { checkPageSize, checkQuery, encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
 import type { Pool } from './pool.js';
 
 /** How long `openPool` waits for the server before it gives up. */
@@ -151,18 +151,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
   }
 
   #decode(r: Row): StoredItem<S> {
-    const data: Record<string, TypedArray> = {};
-    let at = 0;
-    for (const f of this.#layout.typed) {
-      const arr = new f.ctor(r.rows * f.elements);
-      new Uint8Array(arr.buffer).set(r.data.subarray(at, at + arr.byteLength));
-      at += arr.byteLength;
-      data[f.name] = arr;
-    }
-    const cols = data as unknown as DataOf<S>;
-    return r.kind === 0
-      ? { kind: 'episode', id: r.id, meta: r.meta, startTime: r.time, seqLen: r.rows, steps: cols }
-      : { kind: 'record', id: r.id, meta: r.meta, timestamp: r.time, step: cols };
+    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows }, r.data);
   }
 
   async find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -172,6 +161,26 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
     const res = await this.#pg.query<Row>(`SELECT id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
     return res.rows.map((r) => this.#decode(r));
+  }
+
+  async *iterate(query?: PoolQuery, options: { pageSize?: number } = {}): AsyncIterable<StoredItem<S>[]> {
+    const q = checkQuery(query);
+    const pageSize = checkPageSize(options.pageSize);
+    this.#check();
+    let after = '0';
+    let left = q.limit ?? Infinity;
+    while (left > 0) {
+      const w = where({ ...q, limit: undefined });
+      w.params.push(after);
+      const cond = `${w.sql ? `${w.sql} AND` : 'WHERE'} seq > $${w.params.length}`;
+      const n = Math.min(pageSize, left);
+      const res = await this.#pg.query<Row & { seq: string }>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
+      if (res.rows.length === 0) return;
+      after = res.rows[res.rows.length - 1].seq;
+      left -= res.rows.length;
+      yield res.rows.map((r) => this.#decode(r));
+      if (res.rows.length < n) return;
+    }
   }
 
   async count(query?: PoolQuery): Promise<number> {

@@ -225,6 +225,20 @@ impl Buffer {
         self.store.gather_ranges(&[first, wrapped])
     }
 
+    /// The rows at logical `indices` (0 = oldest), in the order given.
+    pub fn gather(&self, indices: &[usize]) -> Result<Columns> {
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len) {
+            return Err(Error::invalid_argument(format!(
+                "indices: {bad} is not below the {} rows held",
+                self.len
+            )));
+        }
+        let mut out = Columns::with_capacity(self.schema(), indices.len())?;
+        let slots: Vec<usize> = indices.iter().map(|&i| self.slot(i)).collect();
+        self.store.gather_into(&slots, &mut out)?;
+        Ok(out)
+    }
+
     /// `batch_size` uniformly drawn rows; without replacement, distinct rows.
     pub fn sample(&mut self, batch_size: usize, replacement: bool) -> Result<Columns> {
         if batch_size == 0 || batch_size > MAX_ROWS {

@@ -220,3 +220,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn gather_reads_logical_indices_across_the_wrap() {
+    let mut b = seq(4);
+    b.extend(&as_ref(&rows(&[0, 1, 2, 3, 4, 5]))).expect("add");
+    assert_eq!(
+        xs(&b.gather(&[0, 3, 1, 1]).expect("gather")),
+        vec![2, 5, 3, 3]
+    );
+    assert_eq!(
+        b.gather(&[4]).expect_err("out of range").code,
+        ErrorCode::InvalidArgument
+    );
+}

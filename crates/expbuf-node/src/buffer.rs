@@ -178,6 +178,18 @@ impl NativeBuffer {
         columns::to_js(env, data, false)
     }
 
+    /// The rows at logical `indices` (0 = oldest), in the order given.
+    #[napi(catch_unwind)]
+    pub fn gather<'env>(
+        &self,
+        env: &'env Env,
+        indices: Uint32ArraySlice,
+    ) -> Result<Vec<ArrayBuffer<'env>>> {
+        let idx: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
+        let data = self.shared()?.data.lock().gather(&idx).map_err(to_js)?;
+        columns::to_js(env, data, false)
+    }
+
     #[napi(getter)]
     pub fn size(&self) -> Result<u32> {
         Ok(self.shared()?.data.lock().len() as u32)
