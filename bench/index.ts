@@ -3,6 +3,7 @@
  */
 import { cpus } from 'node:os';
 import { runPipelineBench } from './pipeline.js';
+import { runPoolBench } from './pool.js';
 import { runStateBench } from './state.js';
 import { runThreadBench } from './threads.js';
 
@@ -11,3 +12,4 @@ const only = process.argv[2];
 if (only === undefined || only === 'pipeline') runPipelineBench();
 if (only === undefined || only === 'threads') await runThreadBench();
 if (only === undefined || only === 'state') runStateBench();
+if (only === undefined || only === 'pool') await runPoolBench();
