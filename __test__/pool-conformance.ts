@@ -88,6 +88,11 @@ export function poolConformance(name: string, open: Opener): void {
       for await (const page of pool.iterate({ meta: { odd: 1 } }, { pageSize: 5 })) pages.push(page.map((i) => i.id));
       expect(pages.map((p) => p.length)).toEqual([5, 5, 1]);
       expect(pages.flat()).toEqual(Array.from({ length: 11 }, (_, i) => `ep-${2 * i + 1}`));
+      const seqs = (await pool.find()).map((i) => i.seq);
+      expect(seqs.every((q, i) => i === 0 || q > seqs[i - 1])).toBe(true);
+      const afterTen: string[] = [];
+      for await (const page of pool.iterate({}, { after: seqs[9] })) afterTen.push(...page.map((i) => i.id));
+      expect(afterTen).toEqual(Array.from({ length: 13 }, (_, i) => `ep-${i + 10}`));
       const limited: string[] = [];
       for await (const page of pool.iterate({ limit: 7 }, { pageSize: 3 })) limited.push(...page.map((i) => i.id));
       expect(limited).toEqual(Array.from({ length: 7 }, (_, i) => `ep-${i}`));

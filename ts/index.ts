@@ -10,7 +10,7 @@ export { SequentialBuffer, type SequentialBufferOptions } from './buffers/sequen
 export { ExpbufError, isExpbufError, type ErrorCode } from './errors.js';
 export type { BufferHandle, CollectorHandle } from './handles.js';
 export { registrySize } from './registry.js';
-export type { EpisodeInput, ItemInput, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
+export type { EpisodeInput, ItemInput, IterateOptions, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
 export { openPool, type OpenPoolOptions } from './pool/open.js';
 export type { Pool } from './pool/pool.js';
 export { ReplayBuffer, type EpisodeBatch, type ReplayBufferOptions, type TransitionBatch } from './replay/replay-buffer.js';

@@ -95,10 +95,18 @@ export class DataCollector<T extends object = Record<string, unknown>> {
    * current time. All rows or none.
    */
   collectBatch(columns: { [K in keyof T]: unknown }): void {
+    this.collectBatchAt(columns, undefined);
+  }
+
+  /**
+   * @internal Collects a batch stamped with the given times (one per row; default:
+   * now), as a pool follower hands over the rows it pulled.
+   */
+  collectBatchAt(columns: unknown, times: Float64Array | undefined): void {
     this.#checkOpen();
     const e = encodeBatch(this.#stage.layout, columns);
     this.flush();
-    const timestamps = new Float64Array(e.rows).fill(now());
+    const timestamps = times ?? new Float64Array(e.rows).fill(now());
     this.#queue.push(e.rows, e.typed, e.anyBytes, e.anyOffsets, timestamps);
   }
 

@@ -19,7 +19,7 @@ import { crc32 } from 'node:zlib';
 import { now } from '../clock.js';
 import { ExpbufError } from '../errors.js';
 import type { Layout, Schema } from '../schema.js';
-import { checkPageSize, checkQuery, encodeItems, matches, poolLayout, storedItem, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
+import { checkAfter, checkPageSize, checkQuery, encodeItems, matches, poolLayout, storedItem, type IterateOptions, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
 import type { Pool } from './pool.js';
 
 const FORMAT = 'expbuf-pool';
@@ -30,6 +30,7 @@ const FRAME = 12;
 interface Located extends ItemSummary {
   /** File offset of the item's first column. */
   offset: number;
+  seq: number;
 }
 
 type Entry = { op: 'store'; items: ItemSummary[] } | { op: 'delete'; ids: string[] };
@@ -51,6 +52,8 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   readonly #index = new Map<string, Located>();
   #log: FileHandle | undefined;
   #size = 0;
+  /** The last storage sequence number given out (items are numbered in log order). */
+  #seq = 0;
   /** Calls run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -153,7 +156,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     }
     let offset = base + 4 + headerLen;
     for (const s of entry.items) {
-      this.#index.set(s.id, { ...s, offset });
+      this.#index.set(s.id, { ...s, offset, seq: ++this.#seq });
       offset += s.rows * this.#rowBytes.reduce((a, b) => a + b, 0);
     }
   }
@@ -201,17 +204,17 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
       const columns = encoded.flatMap((e) => e.columns);
       let offset = await this.#append(log, { op: 'store', items: encoded.map((e) => e.summary) }, columns);
       for (const e of encoded) {
-        this.#index.set(e.summary.id, { ...e.summary, offset });
+        this.#index.set(e.summary.id, { ...e.summary, offset, seq: ++this.#seq });
         offset += e.columns.reduce((a, c) => a + c.length, 0);
       }
       return encoded.map((e) => e.summary.id);
     });
   }
 
-  #select(query: PoolQuery): Located[] {
+  #select(query: PoolQuery, after = 0): Located[] {
     const out: Located[] = [];
     for (const item of this.#index.values()) {
-      if (!matches(item, query)) continue;
+      if (item.seq <= after || !matches(item, query)) continue;
       out.push(item);
       if (query.limit !== undefined && out.length >= query.limit) break;
     }
@@ -221,7 +224,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   async #read(log: FileHandle, item: Located): Promise<StoredItem<S>> {
     const bytes = new Uint8Array(item.rows * this.#rowBytes.reduce((a, b) => a + b, 0));
     await log.read(bytes, 0, bytes.length, item.offset);
-    return storedItem<S>(this.#layout, item, bytes);
+    return storedItem<S>(this.#layout, item, bytes, item.seq);
   }
 
   find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -233,10 +236,11 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     });
   }
 
-  async *iterate(query?: PoolQuery, options: { pageSize?: number } = {}): AsyncIterable<StoredItem<S>[]> {
+  async *iterate(query?: PoolQuery, options: IterateOptions = {}): AsyncIterable<StoredItem<S>[]> {
     const q = checkQuery(query);
     const pageSize = checkPageSize(options.pageSize);
-    const selected = await this.#run(async () => this.#select(q));
+    const after = checkAfter(options.after);
+    const selected = await this.#run(async () => this.#select(q, after));
     for (let i = 0; i < selected.length; i += pageSize) {
       const page = selected.slice(i, i + pageSize);
       yield await this.#run(async (log) => {

@@ -32,6 +32,8 @@ export type ItemInput<S extends Schema> = EpisodeInput<S> | RecordInput<S>;
 export interface StoredEpisode<S extends Schema> {
   kind: 'episode';
   id: string;
+  /** Storage sequence: increasing in the order items became durable. */
+  seq: number;
   meta: Meta;
   startTime: number;
   seqLen: number;
@@ -41,6 +43,8 @@ export interface StoredEpisode<S extends Schema> {
 export interface StoredRecord<S extends Schema> {
   kind: 'record';
   id: string;
+  /** Storage sequence: increasing in the order items became durable. */
+  seq: number;
   meta: Meta;
   timestamp: number;
   step: DataOf<S>;
@@ -200,6 +204,14 @@ function stepAsColumns(layout: Layout, step: unknown): unknown {
   return out;
 }
 
+/** Options of `Pool.iterate`. */
+export interface IterateOptions {
+  /** Items per page (default 256). */
+  pageSize?: number;
+  /** Only items whose `seq` is greater: a follower's cursor. */
+  after?: number;
+}
+
 /** Checks an iterate page size (default 256). */
 export function checkPageSize(pageSize: unknown): number {
   const n = pageSize ?? 256;
@@ -208,7 +220,7 @@ export function checkPageSize(pageSize: unknown): number {
 }
 
 /** An item from its summary and its columns' bytes (field after field), copied into aligned arrays. */
-export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummary, bytes: Uint8Array): StoredItem<S> {
+export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummary, bytes: Uint8Array, seq: number): StoredItem<S> {
   const data: Record<string, TypedArray> = {};
   let at = 0;
   for (const f of layout.typed) {
@@ -220,6 +232,37 @@ export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummar
   const cols = data as unknown as DataOf<S>;
   const meta = { ...summary.meta };
   return summary.kind === 'episode'
-    ? { kind: 'episode', id: summary.id, meta, startTime: summary.time, seqLen: summary.rows, steps: cols }
-    : { kind: 'record', id: summary.id, meta, timestamp: summary.time, step: cols };
+    ? { kind: 'episode', id: summary.id, seq, meta, startTime: summary.time, seqLen: summary.rows, steps: cols }
+    : { kind: 'record', id: summary.id, seq, meta, timestamp: summary.time, step: cols };
+}
+
+/** Checks an iterate cursor (default 0: from the start). */
+export function checkAfter(after: unknown): number {
+  const n = after ?? 0;
+  if (!(Number.isInteger(n) && (n as number) >= 0)) throw invalid(`after: ${String(n)} is not a non-negative integer`);
+  return n as number;
+}
+
+/** Items' rows as one column per typed field, and each row's item time. */
+export function concatItems<S extends Schema>(layout: Layout, items: StoredItem<S>[]): { rows: number; columns: Record<string, TypedArray>; times: Float64Array } {
+  const rows = items.reduce((n, it) => n + (it.kind === 'episode' ? it.seqLen : 1), 0);
+  const columns: Record<string, TypedArray> = {};
+  for (const f of layout.typed) {
+    const out = new f.ctor(rows * f.elements);
+    let at = 0;
+    for (const it of items) {
+      const col = (it.kind === 'episode' ? it.steps : it.step) as unknown as Record<string, TypedArray>;
+      out.set(col[f.name], at);
+      at += col[f.name].length;
+    }
+    columns[f.name] = out;
+  }
+  const times = new Float64Array(rows);
+  let r = 0;
+  for (const it of items) {
+    const n = it.kind === 'episode' ? it.seqLen : 1;
+    times.fill(it.kind === 'episode' ? it.startTime : it.timestamp, r, r + n);
+    r += n;
+  }
+  return { rows, columns, times };
 }

@@ -1,5 +1,5 @@
 import type { Schema } from '../schema.js';
-import type { ItemInput, PoolQuery, StoredItem } from './items.js';
+import type { ItemInput, IterateOptions, PoolQuery, StoredItem } from './items.js';
 
 /**
  * Persistent, queryable episodes and records of one schema. Every backend (embedded,
@@ -17,9 +17,10 @@ export interface Pool<S extends Schema> {
   find(query?: PoolQuery): Promise<StoredItem<S>[]>;
   /**
    * Items matching `query`, oldest stored first, `pageSize` (default 256) at a time:
-   * for reading more than should sit in memory at once.
+   * for reading more than should sit in memory at once. `after` skips items up to
+   * that `seq` (a follower's cursor).
    */
-  iterate(query?: PoolQuery, options?: { pageSize?: number }): AsyncIterable<StoredItem<S>[]>;
+  iterate(query?: PoolQuery, options?: IterateOptions): AsyncIterable<StoredItem<S>[]>;
   /** How many items match `query`. */
   count(query?: PoolQuery): Promise<number>;
   /** Up to `size` distinct items drawn uniformly from those matching `options.query`. */

@@ -12,13 +12,14 @@ import { ExpbufError } from '../errors.js';
 import type { Layout, Schema } from '../schema.js';
 import { now } from '../clock.js';
 import { randomUUID } from 'node:crypto';
-import { checkPageSize, checkQuery, encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
+import { checkAfter, checkPageSize, checkQuery, encodeItems, poolLayout, storedItem, type IterateOptions, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
 import type { Pool } from './pool.js';
 
 /** How long `openPool` waits for the server before it gives up. */
 const CONNECT_TIMEOUT_MS = 5000;
 
 interface Row {
+  seq: string;
   id: string;
   kind: number;
   meta: Record<string, string | number>;
@@ -133,25 +134,34 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       rows: encoded.map((e) => e.summary.rows),
       data: encoded.map((e) => Buffer.concat(e.columns)),
     };
+    const client = await this.#pg.connect();
     try {
-      // One statement for the whole call: it commits all rows or none.
-      await this.#pg.query(
+      // One transaction for the whole call: all rows or none. The lock makes writers
+      // take turns, so `seq` order is commit order and a follower reading `seq > cursor`
+      // never skips a row that commits later.
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#items]);
+      await client.query(
         `INSERT INTO ${this.#items} (id, kind, meta, time, rows, data)
          SELECT * FROM unnest($1::text[], $2::smallint[], $3::jsonb[], $4::float8[], $5::int[], $6::bytea[])`,
         [cols.id, cols.kind, cols.meta, cols.time, cols.rows, cols.data],
       );
+      await client.query('COMMIT');
     } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
       if ((e as { code?: string }).code === '23505') {
         const id = /\(id\)=\((.*)\)/.exec((e as { detail?: string }).detail ?? '')?.[1] ?? '';
         throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `items: id '${id}' is already stored`, { cause: e });
       }
       throw e;
+    } finally {
+      client.release();
     }
     return cols.id;
   }
 
   #decode(r: Row): StoredItem<S> {
-    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows }, r.data);
+    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows }, r.data, Number(r.seq));
   }
 
   async find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -159,22 +169,22 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     this.#check();
     const w = where(q);
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
-    const res = await this.#pg.query<Row>(`SELECT id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
+    const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 
-  async *iterate(query?: PoolQuery, options: { pageSize?: number } = {}): AsyncIterable<StoredItem<S>[]> {
+  async *iterate(query?: PoolQuery, options: IterateOptions = {}): AsyncIterable<StoredItem<S>[]> {
     const q = checkQuery(query);
     const pageSize = checkPageSize(options.pageSize);
+    let after = String(checkAfter(options.after));
     this.#check();
-    let after = '0';
     let left = q.limit ?? Infinity;
     while (left > 0) {
       const w = where({ ...q, limit: undefined });
       w.params.push(after);
       const cond = `${w.sql ? `${w.sql} AND` : 'WHERE'} seq > $${w.params.length}`;
       const n = Math.min(pageSize, left);
-      const res = await this.#pg.query<Row & { seq: string }>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
+      const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
       if (res.rows.length === 0) return;
       after = res.rows[res.rows.length - 1].seq;
       left -= res.rows.length;
@@ -197,7 +207,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     const q = checkQuery(options.query);
     this.#check();
     const w = where({ ...q, limit: undefined });
-    const res = await this.#pg.query<Row>(`SELECT id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
+    const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 

@@ -8,7 +8,7 @@ import { SequentialBuffer } from '../buffers/sequential.js';
 import { ExpbufError } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { now } from '../clock.js';
-import { encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from '../pool/items.js';
+import { concatItems, encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
 import { Rng } from '../reference/rng.js';
 import { layoutOf, type Schema, type TypedArray, type TypedField } from '../schema.js';
@@ -116,20 +116,8 @@ export class ReplayBuffer<S extends Schema> {
 
   /** Adds items' rows, in one native call, and their spans. */
   #add(items: StoredItem<S>[]): number {
-    const layout = layoutOf(this.pool.schema);
-    const rows = items.reduce((n, it) => n + (it.kind === 'episode' ? it.seqLen : 1), 0);
+    const { rows, columns } = concatItems(layoutOf(this.pool.schema), items);
     if (rows === 0) return 0;
-    const columns: Record<string, TypedArray> = {};
-    for (const f of layout.typed) {
-      const out = new f.ctor(rows * f.elements);
-      let at = 0;
-      for (const it of items) {
-        const col = (it.kind === 'episode' ? it.steps : it.step) as unknown as Record<string, TypedArray>;
-        out.set(col[f.name], at);
-        at += col[f.name].length;
-      }
-      columns[f.name] = out;
-    }
     this.#buffer.addBatch(columns as never);
     for (const it of items) {
       const length = it.kind === 'episode' ? it.seqLen : 1;
@@ -166,7 +154,7 @@ export class ReplayBuffer<S extends Schema> {
       bytes.set(c, at);
       at += c.length;
     }
-    this.#add([storedItem<S>(poolLayout(this.pool.schema), encoded.summary, bytes)]);
+    this.#add([storedItem<S>(poolLayout(this.pool.schema), encoded.summary, bytes, 0)]);
     return encoded.summary.id;
   }
 
