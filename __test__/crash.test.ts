@@ -1,34 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runUntilKilled } from './support/kill.js';
 import { SequentialBuffer } from '../ts/index.js';
 import { crashSchema, ROUND_ROWS, rowValues } from './workers/saver.js';
 
 const SAVER = fileURLToPath(new URL('../dist/__test__/workers/saver.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'expbuf-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Runs the saver for `ms` then SIGKILLs it; resolves with the last save it reported. */
-function runAndKill(dir: string, ms: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SAVER, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let last = 0;
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      for (const m of s.matchAll(/saved (\d+)/g)) last = Number(m[1]);
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`saver exited by itself (${code}): ${err}`));
-      else resolve(last);
-    });
-  });
-}
 
 describe('crash safety', () => {
   it('SIGKILL at random moments, 100 times: the newest complete state always loads whole', async () => {
@@ -38,7 +19,7 @@ describe('crash safety', () => {
     for (let round = 0; round < 100; round++) {
       const dir = join(root, `state-${round % 4}`); // reuse directories: saves replace older states
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      const reported = await runAndKill(dir, 80 + (seed % 400));
+      const reported = await runUntilKilled(SAVER, [dir], 80 + (seed % 400), /saved (\d+)/g, 0);
       kills++;
       const b = new SequentialBuffer(crashSchema, 4 * ROUND_ROWS);
       let loaded: number;

@@ -1,34 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runUntilKilled } from './support/kill.js';
 import { openPool } from '../ts/index.js';
 import { writerEpisode, writerSchema } from './workers/pool-writer.js';
 
 const WRITER = fileURLToPath(new URL('../dist/__test__/workers/pool-writer.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'expbuf-pool-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Runs the writer from call `start` for `ms`, then SIGKILLs it; resolves with the last acknowledged call. */
-function runAndKill(dir: string, start: number, ms: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let last = start - 1;
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      for (const m of s.matchAll(/stored (\d+)/g)) last = Number(m[1]);
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited by itself (${code}): ${err}`));
-      else resolve(last);
-    });
-  });
-}
 
 describe('embedded pool crash safety', () => {
   it('SIGKILL during store, 100 times: every acknowledged item is there, whole; no call half applied', async () => {
@@ -40,7 +21,7 @@ describe('embedded pool crash safety', () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
       // The writer continues after every call that landed, so ids never repeat.
       const start = landedCalls + 1;
-      acked = await runAndKill(dir, start, 60 + (seed % 300));
+      acked = await runUntilKilled(WRITER, [dir, String(start)], 60 + (seed % 300), /stored (\d+)/g, start - 1);
       await using pool = await openPool(dir, { schema: writerSchema });
       // Acknowledged calls are there with all 4 episodes; the call in flight is there
       // whole or not at all; nothing else is.
