@@ -86,11 +86,6 @@ impl Buffer {
         self.total_added
     }
 
-    /// Bytes of the preallocated typed columns.
-    pub fn typed_bytes(&self) -> usize {
-        self.store.typed_bytes()
-    }
-
     /// A buffer of `len` rows to be filled by a state loader (`typed_rows_mut`,
     /// `push_any`), with the saved RNG and counter.
     pub fn restore(

@@ -92,10 +92,6 @@ impl RowQueue {
         self.len == 0
     }
 
-    pub fn max_len(&self) -> Option<usize> {
-        self.max_len
-    }
-
     /// Rows dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped

@@ -151,9 +151,4 @@ impl ColumnStore {
     pub fn push_any(&mut self, a: usize, value: Vec<u8>) {
         self.any[a].push(value);
     }
-
-    /// Bytes of the typed columns (the preallocated part).
-    pub fn typed_bytes(&self) -> usize {
-        self.typed.iter().map(|c| c.len()).sum()
-    }
 }

@@ -45,10 +45,6 @@ impl TimestampLog {
         self.extend(times);
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     pub fn times(&self) -> impl Iterator<Item = f64> + '_ {
         self.times.iter().copied()
     }
