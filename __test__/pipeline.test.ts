@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   Agent,
   DataBuffer,
+  DataCollector,
   DataCollectorsDict,
   DataUser,
   DataUsersDict,
@@ -74,10 +75,14 @@ describe('DataUser and DataCollector', () => {
 
   it('hands staged rows to the queue when the thread returns to its event loop', async () => {
     const user = new DataUser(new SequentialBuffer(schema, 10), { maxQueueSize: 2 });
+    // A second collector on the same queue sees its counter without flushing the first
+    // one's stage (its own stage is empty).
+    const observer = DataCollector.fromHandle(user.collector.handle());
     for (let i = 0; i < 5; i++) user.collector.collect(step(i));
+    expect(observer.droppedCount).toBe(0); // still staged
     await Promise.resolve();
-    // The microtask flush already pushed 5 rows into a queue of 2: 3 dropped.
-    expect(user.collector.droppedCount).toBe(3);
+    // The microtask flush pushed 5 rows into a queue of 2: 3 dropped.
+    expect(observer.droppedCount).toBe(3);
     user.update();
     expect([...user.buffer.getData().action]).toEqual([3, 4]);
   });
