@@ -71,13 +71,23 @@ function missing(layout: Layout, name: string, what: string): ExpbufError {
  */
 function checkObject(layout: Layout, obj: unknown, what: string): asserts obj is Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null) throw bad(`${what}: expected an object with fields ${layout.names.join(', ')}, got ${describe(obj)}`);
-  // Object.keys has a fast path on V8's enum cache; a for-in count is 3× slower.
   if (Object.keys(obj).length > layout.names.length || !layout.names.every((n) => Object.hasOwn(obj, n))) {
     const unknown = Object.keys(obj).find((k) => !layout.names.includes(k));
     if (unknown !== undefined) {
       throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${unknown}' (fields are ${layout.names.join(', ')})`);
     }
   }
+}
+
+/**
+ * How many enumerable keys `obj` has, without allocating (`Object.keys` builds an
+ * array per step). Inherited enumerable keys count too; an object with such keys
+ * takes `checkObject`'s exact path, which only refuses real unknown own keys.
+ */
+function keyCount(obj: object): number {
+  let n = 0;
+  for (const _ in obj) n++;
+  return n;
 }
 
 /** The value of field `name`, or throws `EXPBUF_MISSING_FIELD`. */
@@ -126,7 +136,7 @@ export class RowStage {
    */
   put(step: unknown, timestamp: number): void {
     const layout = this.layout;
-    if (typeof step !== 'object' || step === null || Object.keys(step).length !== layout.names.length) {
+    if (typeof step !== 'object' || step === null || keyCount(step) !== layout.names.length) {
       checkObject(layout, step, 'step');
     }
     const rec = step as Record<string, unknown>;
