@@ -2,14 +2,14 @@
 /**
  * A throwaway PostgreSQL server on loopback, for tests and CI.
  *
- *   node scripts/pg-server.mjs start <dir>   starts one, prints its URL (and writes <dir>/url)
+ *   node scripts/pg-server.mjs start <dir>   starts one and prints its URL
  *   node scripts/pg-server.mjs stop <dir>    stops it and removes <dir>
  *
  * Installs Debian's postgresql when no server binaries are found (as root). The
  * server runs as the `postgres` user when started by root (postgres refuses root).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,6 @@ export async function startServer(dir) {
   const port = await freePort();
   pg(bin, 'pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
   const url = `postgres://expbuf@127.0.0.1:${port}/postgres`;
-  writeFileSync(join(dir, 'url'), url);
   return url;
 }
 
@@ -85,9 +84,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [cmd, dir] = process.argv.slice(2);
   if (cmd === 'start' && dir) console.log(await startServer(dir));
   else if (cmd === 'stop' && dir) stopServer(dir);
-  else if (cmd === 'url' && dir) console.log(readFileSync(join(dir, 'url'), 'utf8'));
   else {
-    console.error('usage: pg-server.mjs start|stop|url <dir>');
+    console.error('usage: pg-server.mjs start|stop <dir>');
     process.exit(2);
   }
 }

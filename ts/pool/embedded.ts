@@ -48,7 +48,8 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   readonly schema: S;
   readonly #dir: string;
   readonly #layout: Layout;
-  readonly #rowBytes: number[];
+  /** Bytes of one row over all fields: an item's columns take rows × this. */
+  readonly #rowBytes: number;
   readonly #index = new Map<string, Located>();
   #log: FileHandle | undefined;
   #size = 0;
@@ -61,7 +62,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     this.#dir = dir;
     this.schema = schema;
     this.#layout = layout;
-    this.#rowBytes = layout.typed.map((f) => f.elements * f.ctor.BYTES_PER_ELEMENT);
+    this.#rowBytes = layout.typed.reduce((n, f) => n + f.elements * f.ctor.BYTES_PER_ELEMENT, 0);
   }
 
   /**
@@ -157,7 +158,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     let offset = base + 4 + headerLen;
     for (const s of entry.items) {
       this.#index.set(s.id, { ...s, offset, seq: ++this.#seq });
-      offset += s.rows * this.#rowBytes.reduce((a, b) => a + b, 0);
+      offset += s.rows * this.#rowBytes;
     }
   }
 
@@ -222,7 +223,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   }
 
   async #read(log: FileHandle, item: Located): Promise<StoredItem<S>> {
-    const bytes = new Uint8Array(item.rows * this.#rowBytes.reduce((a, b) => a + b, 0));
+    const bytes = new Uint8Array(item.rows * this.#rowBytes);
     await log.read(bytes, 0, bytes.length, item.offset);
     return storedItem<S>(this.#layout, item, bytes, item.seq);
   }

@@ -11,7 +11,7 @@ import { now } from '../clock.js';
 import { concatItems, encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
 import { Rng } from '../reference/rng.js';
-import { layoutOf, type Schema, type TypedArray, type TypedField } from '../schema.js';
+import type { Layout, Schema, TypedArray, TypedField } from '../schema.js';
 import { randomSeed } from '../seed.js';
 import { native } from '../native.js';
 
@@ -69,6 +69,7 @@ export class ReplayBuffer<S extends Schema> {
   readonly maxSize: number;
   readonly #buffer: SequentialBuffer<S>;
   readonly #rng: Rng;
+  readonly #layout: Layout;
   readonly #fields: { state: TypedField; action: TypedField; reward: TypedField };
   /** Episodes whose rows are (at least partly) held, oldest first. */
   #spans: Span[] = [];
@@ -82,7 +83,8 @@ export class ReplayBuffer<S extends Schema> {
    */
   constructor(options: ReplayBufferOptions<S>) {
     const { pool } = options;
-    const layout = layoutOf(pool.schema);
+    const layout = poolLayout(pool.schema);
+    this.#layout = layout;
     const field = (name: string): TypedField => {
       const f = layout.fields.find((x) => x.name === name);
       if (f === undefined || f.kind !== 'typed') throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `schema: a ReplayBuffer needs a typed '${name}' field`);
@@ -116,7 +118,7 @@ export class ReplayBuffer<S extends Schema> {
 
   /** Adds items' rows, in one native call, and their spans. */
   #add(items: StoredItem<S>[]): number {
-    const { rows, columns } = concatItems(layoutOf(this.pool.schema), items);
+    const { rows, columns } = concatItems(this.#layout, items);
     if (rows === 0) return 0;
     this.#buffer.addBatch(columns as never);
     for (const it of items) {
@@ -146,7 +148,7 @@ export class ReplayBuffer<S extends Schema> {
   async store(item: ItemInput<S>): Promise<string> {
     this.#check();
     // Encode here first: the id is fixed before the pool sees the item.
-    const [encoded] = encodeItems(poolLayout(this.pool.schema), [item], now(), randomUUID);
+    const [encoded] = encodeItems(this.#layout, [item], now(), randomUUID);
     await this.pool.store([{ ...item, id: encoded.summary.id }]);
     const bytes = new Uint8Array(encoded.columns.reduce((n, c) => n + c.length, 0));
     let at = 0;
@@ -154,7 +156,7 @@ export class ReplayBuffer<S extends Schema> {
       bytes.set(c, at);
       at += c.length;
     }
-    this.#add([storedItem<S>(poolLayout(this.pool.schema), encoded.summary, bytes, 0)]);
+    this.#add([storedItem<S>(this.#layout, encoded.summary, bytes, 0)]);
     return encoded.summary.id;
   }
 
@@ -209,10 +211,9 @@ export class ReplayBuffer<S extends Schema> {
   }
 
   #gather(indices: Uint32Array): { state: TypedArray; action: TypedArray; reward: TypedArray } {
-    const layout = layoutOf(this.pool.schema);
     const buffers = this.#buffer.native.gather(indices);
     const out: Record<string, TypedArray> = {};
-    layout.typed.forEach((f, i) => (out[f.name] = new f.ctor(buffers[i])));
+    this.#layout.typed.forEach((f, i) => (out[f.name] = new f.ctor(buffers[i])));
     return out as { state: TypedArray; action: TypedArray; reward: TypedArray };
   }
 
