@@ -2,8 +2,8 @@
 //! own typed class.
 
 use crate::columns;
-use crate::error::{closed, invalid, to_js, Result};
-use crate::registry::{self, Shared};
+use crate::error::{invalid, to_js, Result};
+use crate::registry::{self, Held, Shared};
 use crate::schema::{to_schema, FieldDecl};
 use crate::state::{self, FileTask, PrepareBufferTask, PreparedBuffer};
 use expbuf_core::{checked_size, Buffer, Policy};
@@ -36,7 +36,7 @@ pub struct BufferDescription {
 
 #[napi]
 pub struct NativeBuffer {
-    inner: Option<SharedBuffer>,
+    inner: Held<Mutex<Buffer>>,
 }
 
 fn seed_of(seed: f64) -> Result<u64> {
@@ -67,7 +67,7 @@ impl NativeBuffer {
         let buffer =
             Buffer::new(schema, policy, max_size, seed_of(options.seed)?).map_err(to_js)?;
         Ok(NativeBuffer {
-            inner: Some(registry::register(Mutex::new(buffer))),
+            inner: Held::new(registry::register(Mutex::new(buffer))),
         })
     }
 
@@ -75,7 +75,9 @@ impl NativeBuffer {
     #[napi(factory, catch_unwind)]
     pub fn attach(id: f64) -> Result<Self> {
         let inner = registry::attach_or_closed::<Mutex<Buffer>>(id, "buffer")?;
-        Ok(NativeBuffer { inner: Some(inner) })
+        Ok(NativeBuffer {
+            inner: Held::new(inner),
+        })
     }
 
     /// The id another thread passes to `attach`.
@@ -87,13 +89,11 @@ impl NativeBuffer {
     /// Releases this thread's hold; the buffer is freed when no thread holds it.
     #[napi]
     pub fn close(&mut self) {
-        self.inner = None;
+        self.inner.release();
     }
 
     pub(crate) fn shared(&self) -> Result<&SharedBuffer> {
-        self.inner
-            .as_ref()
-            .ok_or_else(|| closed("buffer: closed".to_owned()))
+        self.inner.get("buffer")
     }
 
     /// Saves the buffer into directory `dir` (crash-safe), off the JS thread.

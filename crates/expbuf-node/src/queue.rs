@@ -3,8 +3,8 @@
 
 use crate::buffer::NativeBuffer;
 use crate::columns;
-use crate::error::{closed, invalid, to_js, Result};
-use crate::registry::{self, Shared};
+use crate::error::{invalid, to_js, Result};
+use crate::registry::{self, Held, Shared};
 use crate::schema::{to_schema, FieldDecl};
 use crate::state::{self, FileTask, PrepareUserTask, PreparedUser};
 use expbuf_core::{checked_size, RowQueue, TimestampLog};
@@ -21,7 +21,7 @@ type SharedQueue = Arc<Shared<Mutex<RowQueue>>>;
 /// The collector side of a queue, in whichever thread attached to it.
 #[napi]
 pub struct NativeQueue {
-    inner: Option<SharedQueue>,
+    inner: Held<Mutex<RowQueue>>,
 }
 
 #[napi]
@@ -37,7 +37,7 @@ impl NativeQueue {
         };
         let queue = RowQueue::new(schema, max).map_err(to_js)?;
         Ok(NativeQueue {
-            inner: Some(registry::register(Mutex::new(queue))),
+            inner: Held::new(registry::register(Mutex::new(queue))),
         })
     }
 
@@ -45,7 +45,9 @@ impl NativeQueue {
     #[napi(factory, catch_unwind)]
     pub fn attach(id: f64) -> Result<Self> {
         let inner = registry::attach_or_closed::<Mutex<RowQueue>>(id, "queue")?;
-        Ok(NativeQueue { inner: Some(inner) })
+        Ok(NativeQueue {
+            inner: Held::new(inner),
+        })
     }
 
     /// The id another thread passes to `attach`.
@@ -57,13 +59,11 @@ impl NativeQueue {
     /// Releases this thread's hold; the queue is freed when nothing holds it.
     #[napi]
     pub fn close(&mut self) {
-        self.inner = None;
+        self.inner.release();
     }
 
     fn shared(&self) -> Result<&SharedQueue> {
-        self.inner
-            .as_ref()
-            .ok_or_else(|| closed("collector: closed".to_owned()))
+        self.inner.get("collector")
     }
 
     /// Appends a block of collected rows with their timestamps. All or nothing.
@@ -94,7 +94,7 @@ impl NativeQueue {
 /// The training side of a queue: moves rows out and logs their collect times.
 #[napi]
 pub struct NativeUser {
-    queue: Option<SharedQueue>,
+    queue: Held<Mutex<RowQueue>>,
     log: Mutex<TimestampLog>,
 }
 
@@ -105,21 +105,19 @@ impl NativeUser {
     pub fn new(queue: &NativeQueue, log_capacity: f64) -> Result<Self> {
         let cap = checked_size(log_capacity, "maxSize").map_err(to_js)?;
         Ok(NativeUser {
-            queue: Some(queue.shared()?.clone()),
+            queue: Held::new(queue.shared()?.clone()),
             log: Mutex::new(TimestampLog::new(cap)),
         })
     }
 
     fn queue(&self) -> Result<&SharedQueue> {
-        self.queue
-            .as_ref()
-            .ok_or_else(|| closed("user: closed".to_owned()))
+        self.queue.get("user")
     }
 
     /// Releases this user's hold on the queue.
     #[napi]
     pub fn close(&mut self) {
-        self.queue = None;
+        self.queue.release();
     }
 
     /// Moves every queued row into `buffer` in one call; returns the rows moved.

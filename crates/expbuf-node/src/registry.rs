@@ -53,6 +53,27 @@ pub fn attach_or_closed<T: Send + Sync + 'static>(
     })
 }
 
+/// One JS object's hold on a shared object: released by `close()`, or when the JS
+/// object is garbage-collected and this is dropped.
+pub struct Held<T>(Option<Arc<Shared<T>>>);
+
+impl<T> Held<T> {
+    pub fn new(shared: Arc<Shared<T>>) -> Self {
+        Held(Some(shared))
+    }
+
+    /// The shared object, or `EXPBUF_CLOSED` naming `what` once released.
+    pub fn get(&self, what: &str) -> crate::error::Result<&Arc<Shared<T>>> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| crate::error::closed(format!("{what}: closed")))
+    }
+
+    pub fn release(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// How many shared objects are alive.
 pub fn len() -> usize {
     ENTRIES.lock().len()
