@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  RandomReplacementBuffer,
-  ReferenceRandomReplacementBuffer,
-  ReferenceReservoirBuffer,
-  ReferenceSequentialBuffer,
-  ReservoirBuffer,
-  SequentialBuffer,
-} from '../ts/index.js';
+import { ReferenceRandomReplacementBuffer, ReferenceReservoirBuffer, ReferenceSequentialBuffer } from '../reference/buffers.js';
+import { RandomReplacementBuffer, ReservoirBuffer, SequentialBuffer } from '../ts/index.js';
 
 const schema = { obs: { dtype: 'float32', shape: [2] }, action: 'int16', tag: 'any' } as const;
 
@@ -48,10 +42,10 @@ function run(a: Buf, b: Buf, ops: Op[]): void {
       b.addBatch(cols);
     } else if (o.op === 'sample') {
       if (a.size === 0 || (!o.replacement && o.k > a.size)) {
-        expect(() => a.sample(o.k, o)).toThrow();
-        expect(() => b.sample(o.k, o)).toThrow();
+        expect(() => a.sample(o.k, { replacement: o.replacement })).toThrow();
+        expect(() => b.sample(o.k, { replacement: o.replacement })).toThrow();
       } else {
-        expect(a.sample(o.k, o)).toEqual(b.sample(o.k, o));
+        expect(a.sample(o.k, { replacement: o.replacement })).toEqual(b.sample(o.k, { replacement: o.replacement }));
       }
     }
     expect(a.size).toBe(b.size);

@@ -6,10 +6,13 @@ import {
   DataCollectorsDict,
   DataUser,
   DataUsersDict,
-  ReferenceSequentialBuffer,
   SequentialBuffer,
   Trainer,
 } from '../ts/index.js';
+import { ReferenceSequentialBuffer } from '../reference/buffers.js';
+import { native } from '../ts/native/binding.js';
+import { RowWriter } from '../ts/rows/writer.js';
+import { layoutOf } from '../ts/schema.js';
 
 const schema = { obs: { dtype: 'float32', shape: [4] }, action: 'int32', reward: 'float32' } as const;
 const step = (i: number) => ({ obs: [i, i, i, i], action: i, reward: i / 2 });
@@ -74,17 +77,41 @@ describe('DataUser and DataCollector', () => {
   });
 
   it('hands staged rows to the queue when the thread returns to its event loop', async () => {
-    const user = new DataUser(new SequentialBuffer(schema, 10), { maxQueueSize: 2 });
-    // A second collector on the same queue sees its counter without flushing the first
-    // one's stage (its own stage is empty).
-    const observer = DataCollector.fromHandle(user.collector.handle());
-    for (let i = 0; i < 5; i++) user.collector.collect(step(i));
-    expect(observer.droppedCount).toBe(0); // still staged
+    // A writer over a real ring, its target recording each publish.
+    const layout = layoutOf(schema);
+    const queue = native.queueNew(layout.info, { maxQueueSize: 100 }, 100);
+    const { ring, view } = native.queueRing(queue);
+    const published: number[] = [];
+    const writer = new RowWriter(layout, view, {
+      publish: (tail) => (published.push(tail), native.ringPublish(ring, tail)),
+      spill: () => native.ringSpill(ring),
+    });
+    for (let i = 0; i < 5; i++) writer.put(step(i), i);
+    expect(published).toEqual([]); // still staged: no native call per step
     await Promise.resolve();
-    // The microtask flush pushed 5 rows into a queue of 2: 3 dropped.
-    expect(observer.droppedCount).toBe(3);
+    expect(published).toEqual([5]); // one publish, by the microtask
+    for (let i = 5; i < 8; i++) writer.put(step(i), i);
+    writer.put(step(8), 8);
+    await Promise.resolve();
+    expect(published).toEqual([5, 9]);
+    native.queueClose(queue);
+  });
+
+  it('rows collected on one thread keep their order whichever collector object collected them', () => {
+    const user = new DataUser(new SequentialBuffer(schema, 10));
+    const other = DataCollector.fromHandle(user.collector.handle());
+    user.collector.collect(step(1));
+    other.collect(step(2));
+    other.flush();
+    user.collector.collect(step(3));
+    other.collectBatch({ obs: [4, 4, 4, 4], action: [4], reward: [2] });
+    user.collector.collect(step(5));
+    expect(user.update()).toBe(5);
+    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5]);
+    other.close();
+    user.collector.collect(step(6));
     user.update();
-    expect([...user.buffer.getData().action]).toEqual([3, 4]);
+    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('a bounded queue drops its oldest rows and counts them; collectBatch too', () => {
@@ -148,7 +175,7 @@ describe('DataUser and DataCollector', () => {
   });
 
   it('feeds a TS reference buffer through the same pipeline', () => {
-    const user = new DataUser(new ReferenceSequentialBuffer(schema, 5));
+    const user = new DataUser(new ReferenceSequentialBuffer(schema, 5, { seed: 1 }));
     for (let i = 0; i < 8; i++) user.collector.collect(step(i));
     expect([...(user.getData() as { action: Int32Array }).action]).toEqual([3, 4, 5, 6, 7]);
   });

@@ -26,7 +26,7 @@ describe('openPool', () => {
   it('an embedded pool is open in one process at a time', async () => {
     const dir = join(root, 'locked');
     await using a = await openPool(dir, { schema: poolSchema });
-    await expect(openPool(dir, { schema: poolSchema })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(`process ${process.pid}`) });
+    await expect(openPool(dir, { schema: poolSchema })).rejects.toMatchObject({ code: 'EXPBUF_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
     expect(await a.count()).toBe(0);
   });
 });
@@ -38,8 +38,9 @@ describe('PostgreSQL', () => {
   it('an unreachable server is a clear error naming host and port, after a bounded wait', async () => {
     const t = Date.now();
     await expect(openPool('postgres://expbuf@127.0.0.1:9/postgres', { schema: poolSchema })).rejects.toMatchObject({
-      code: 'EXPBUF_INVALID_ARGUMENT',
+      code: 'EXPBUF_IO',
       message: expect.stringContaining('127.0.0.1:9'),
+      cause: expect.any(Error),
     });
     expect(Date.now() - t).toBeLessThan(10_000);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../ts/reference/rng.js';
+import { Rng } from '../reference/rng.js';
 
 // The same vector is pinned in crates/expbuf-core/src/rng.rs: both sides draw alike.
 describe('reference Rng', () => {

@@ -25,7 +25,7 @@ function system() {
   const users = DataUsersDict.fromDataBuffers({ exp: new SequentialBuffer({ x: 'int32' }, 100, { seed: 2 }) });
   const trainer = new CountingTrainer();
   trainer.attachDataUsers(users);
-  return { users, trainer, user: users.get('exp') as DataUser<{ x: number }> };
+  return { users, trainer, user: users.get('exp') as NonNullable<ReturnType<typeof users.get<'exp'>>> };
 }
 
 describe('StateStore', () => {

@@ -4,7 +4,7 @@
  */
 import type { DataOf, Schema } from '../ts/index.js';
 import { now } from '../ts/clock.js';
-import type { ReferenceBuffer } from '../ts/reference/reference-buffer.js';
+import type { ReferenceBuffer } from '../reference/reference-buffer.js';
 
 export interface Step {
   obs: Float32Array;

@@ -5,7 +5,8 @@
  * argv: <native|reference|naive|naive-shift> <workload>; each workload also runs in its own process,
  * so that garbage left by one never lands on the next one's collections.
  */
-import { DataUser, ReferenceSequentialBuffer, SequentialBuffer } from '../ts/index.js';
+import { ReferenceSequentialBuffer } from '../reference/buffers.js';
+import { DataUser, SequentialBuffer } from '../ts/index.js';
 import { NaiveBuffer, ReferencePipeline, type Step } from './baselines.js';
 import { median, timeNs } from './stats.js';
 
@@ -23,7 +24,7 @@ function sink(maxSize: number): Sink {
     const c = u.collector;
     return { collect: (s) => c.collect(s), update: () => u.update() };
   }
-  if (impl === 'reference') return new ReferencePipeline(new ReferenceSequentialBuffer(schema, maxSize));
+  if (impl === 'reference') return new ReferencePipeline(new ReferenceSequentialBuffer(schema, maxSize, { seed: 1 }));
   return new NaiveBuffer(maxSize, impl === 'naive-shift' ? 'shift' : 'ring');
 }
 
@@ -66,7 +67,7 @@ function batched(n: number): number {
       }
     };
   } else if (impl === 'reference') {
-    const r = new ReferenceSequentialBuffer(schema, 100_000);
+    const r = new ReferenceSequentialBuffer(schema, 100_000, { seed: 1 });
     run = () => {
       for (let b = 0; b < batches; b++) r.addBatch({ obs, action, reward });
     };

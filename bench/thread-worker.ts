@@ -3,18 +3,18 @@
  * `rows` steps of { obs: float32[64], action: int32, reward: float32 } by one method.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DataCollector, type CollectorHandle } from '../ts/index.js';
+import { DataCollector, type CollectorHandle, type StepOf } from '../ts/index.js';
 
 export type Method = 'collect' | 'collectBatch' | 'postMessage' | 'postMessageBatch' | 'latency';
 export interface ThreadBenchTask {
   method: Method;
   rows: number;
-  handle?: CollectorHandle;
+  handle?: CollectorHandle<Step>;
   /** [0]: start flag. */
   flags: Int32Array;
 }
 
-type Step = { obs: Float32Array; action: number; reward: number; t: number };
+type Step = StepOf<{ readonly obs: { readonly dtype: 'float32'; readonly shape: readonly [64] }; readonly action: 'int32'; readonly reward: 'float32'; readonly t: 'float64' }>;
 const B = 256;
 const task = workerData as ThreadBenchTask;
 const port = parentPort;

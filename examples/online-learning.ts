@@ -24,8 +24,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { DataUser, DataUsersDict, SequentialBuffer, StateStore, Trainer } from '../ts/index.js';
-import type { AgentWorkerData, Transition } from './dqn/agent-worker.js';
+import { DataUsersDict, SequentialBuffer, StateStore, Trainer, type UsersOf } from '../ts/index.js';
+import type { AgentWorkerData } from './dqn/agent-worker.js';
 import { LAYERS } from './dqn/mlp.js';
 import { transitionSchema as schema } from './envs/cartpole.js';
 
@@ -63,8 +63,10 @@ function qNetwork(): tf.Sequential {
   });
 }
 
-class DqnTrainer extends Trainer {
-  private user!: DataUser<Transition>;
+type Users = UsersOf<{ experience: SequentialBuffer<typeof schema> }>;
+
+class DqnTrainer extends Trainer<Users> {
+  private user!: Users['experience'];
   readonly online = qNetwork();
   readonly target = qNetwork();
   private readonly optimizer = tf.train.adam(1e-3);
@@ -80,7 +82,7 @@ class DqnTrainer extends Trainer {
   }
 
   override onDataUsersAttached(): void {
-    this.user = this.getDataUser<Transition>('experience');
+    this.user = this.getDataUser('experience');
   }
 
   /** Adds both networks' weights and the progress counters to the trainer's state. */
@@ -108,7 +110,7 @@ class DqnTrainer extends Trainer {
   }
 
   train(): void {
-    const buffer = this.user.buffer as SequentialBuffer<typeof schema>;
+    const buffer = this.user.buffer;
     const b = buffer.sample(BATCH);
     const loss = tf.tidy(() => {
       const obs = tf.tensor2d(b.obs, [BATCH, 4]);
@@ -133,7 +135,7 @@ class DqnTrainer extends Trainer {
 
 await tf.setBackend('cpu');
 const users = DataUsersDict.fromDataBuffers({ experience: new SequentialBuffer(schema, 50_000, { seed }) });
-const user = users.get('experience') as DataUser<Transition>;
+const user = users.get('experience') as Users['experience'];
 let postWeights: (w: Float32Array[]) => void = () => {};
 const trainer = new DqnTrainer((w) => postWeights(w));
 trainer.attachDataUsers(users);

@@ -34,7 +34,7 @@ if (isMainThread) {
   user.close();
   buffer.close();
 } else {
-  const { handle, stop } = workerData as { handle: BufferHandle<typeof schema>; stop: Int32Array };
+  const { handle, stop } = workerData as { handle: BufferHandle<SequentialBuffer<typeof schema>>; stop: Int32Array };
   const buffer = SequentialBuffer.fromHandle(handle);
   let batches = 0;
   while (Atomics.load(stop, 0) === 0) {

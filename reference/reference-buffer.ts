@@ -2,12 +2,12 @@
  * Pure-TS buffers with the native buffers' semantics: the benchmark's JS baseline and
  * the oracle of the differential tests. Typed fields live in preallocated TypedArrays.
  */
-import { DataBuffer } from '../buffers/data-buffer.js';
-import type { SampleOptions } from '../buffers/native-buffer.js';
-import { decodeColumns, encodeBatch, RowStage, type EncodedRows } from '../encode.js';
-import { ExpbufError } from '../errors.js';
-import type { BatchOf, DataOf, FieldsInput, StepOf, TypedArray } from '../schema.js';
-import { randomSeed } from '../seed.js';
+import { DataBuffer, LAYOUT } from '../ts/buffers/data-buffer.js';
+import type { SampleOptions } from '../ts/buffers/native-buffer.js';
+import { ExpbufError } from '../ts/errors.js';
+import { decodeColumns, encodeBatch, type EncodedRows } from '../ts/rows/columns.js';
+import { encoderFor, type Encoder } from '../ts/rows/encoder.js';
+import type { BatchOf, DataOf, FieldsInput, StepOf, TypedArray } from '../ts/schema.js';
 import { Rng, sampleIndices } from './rng.js';
 
 /** Where a new row goes: a slot, or -1 to drop it. */
@@ -19,33 +19,34 @@ export abstract class ReferenceBuffer<const F extends FieldsInput> extends DataB
   readonly #cols: TypedArray[];
   readonly #any: Uint8Array[][];
   readonly #rng: Rng;
-  readonly #scratch: RowStage;
+  /** One row per typed field, and the `any` values, that `add` checks a step into. */
+  readonly #row: TypedArray[];
+  readonly #anyRow: Uint8Array[];
+  readonly #encode: Encoder;
   #len = 0;
   #head = 0;
   #total = 0;
 
-  protected constructor(fields: F, maxSize: number, seed: number | undefined, private readonly placer: Placer | 'rotate') {
+  /** `seed`: the oracle always takes one (the native buffers check seeds). */
+  protected constructor(fields: F, maxSize: number, seed: number, private readonly placer: Placer | 'rotate') {
     super(fields, maxSize);
-    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 53)) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `seed: ${seed} is not an integer in [0, 2^53)`);
-    }
-    this.#cols = this.layout.typed.map((f) => new f.ctor(maxSize * f.elements));
-    this.#any = this.layout.any.map(() => []);
-    this.#rng = new Rng(seed ?? randomSeed());
-    this.#scratch = new RowStage(this.layout, 1);
+    const layout = this[LAYOUT];
+    this.#cols = layout.typed.map((f) => new f.ctor(maxSize * f.elements));
+    this.#any = layout.any.map(() => []);
+    this.#rng = new Rng(seed);
+    this.#row = layout.typed.map((f) => new f.ctor(f.elements));
+    this.#anyRow = layout.any.map(() => new Uint8Array(0));
+    this.#encode = encoderFor(layout);
   }
 
   add(step: StepOf<F>): void {
-    const s = this.#scratch;
-    s.clear();
-    s.put(step, 0);
-    this.#place(s.typed, s.any as Uint8Array[][], 0);
-    s.clear();
+    this.#encode(step, 0, this.#row, this.#anyRow);
+    this.#place(this.#row, this.#anyRow.map((v) => [v]), 0);
   }
 
   addBatch(columns: BatchOf<F>): void {
-    const e: EncodedRows = encodeBatch(this.layout, columns);
-    const typed = this.layout.typed.map((f, i) => new f.ctor(e.typed[i].buffer as ArrayBuffer, e.typed[i].byteOffset, e.rows * f.elements));
+    const e: EncodedRows = encodeBatch(this[LAYOUT], columns);
+    const typed = this[LAYOUT].typed.map((f, i) => new f.ctor(e.typed[i].buffer as ArrayBuffer, e.typed[i].byteOffset, e.rows * f.elements));
     const any = e.anyBytes.map((bytes, i) => {
       const o = e.anyOffsets[i];
       return Array.from({ length: e.rows }, (_, r) => bytes.subarray(o[r], o[r + 1]).slice());
@@ -66,7 +67,7 @@ export abstract class ReferenceBuffer<const F extends FieldsInput> extends DataB
     }
     this.#total++;
     if (slot < 0) return;
-    this.layout.typed.forEach((f, i) => {
+    this[LAYOUT].typed.forEach((f, i) => {
       const e = f.elements;
       if (e === 1) this.#cols[i][slot] = src[i][r];
       else this.#cols[i].set(src[i].subarray(r * e, r * e + e), slot * e);
@@ -76,7 +77,7 @@ export abstract class ReferenceBuffer<const F extends FieldsInput> extends DataB
 
   #gather(slots: number[]): DataOf<F> {
     const buffers: ArrayBuffer[] = [];
-    this.layout.typed.forEach((f, i) => {
+    this[LAYOUT].typed.forEach((f, i) => {
       const e = f.elements;
       const out = new f.ctor(slots.length * e);
       const col = this.#cols[i];
@@ -94,7 +95,7 @@ export abstract class ReferenceBuffer<const F extends FieldsInput> extends DataB
       slots.forEach((s, k) => bytes.set(held[s], offsets[k]));
       buffers.push(bytes.buffer, offsets.buffer);
     }
-    return decodeColumns(this.layout, buffers).data as DataOf<F>;
+    return decodeColumns(this[LAYOUT], buffers).data as DataOf<F>;
   }
 
   #slot(i: number): number {

@@ -28,11 +28,9 @@ mkdirSync(out, { recursive: true });
 // 1. The release addon, for this machine's target.
 run('npm', ['run', '--silent', 'build:native']);
 
-// 2. ESM: tsc; the binding's declarations sit where the emitted .d.ts expect them.
+// 2. ESM: tsc (the binding's types are TS, in ts/native/binding.ts).
 run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 const esm = join(pkgDir, 'dist', 'esm');
-mkdirSync(join(esm, 'native'), { recursive: true });
-copyFileSync(join(root, 'native', 'binding.d.ts'), join(esm, 'native', 'binding.d.ts'));
 
 // 3. CJS: one esbuild bundle; import.meta.url comes from __filename. Types: the ESM
 // declarations as .d.cts, their relative imports pointing at .cjs.

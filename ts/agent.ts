@@ -5,15 +5,19 @@ import type { DataCollectorsDict } from './pipeline/dicts.js';
 /**
  * The inference side of a learning system, as pamiq-core's `Agent`: `step` maps an
  * observation to an action and collects experience through acquired collectors.
+ *
+ * @typeParam Obs - what `step` observes
+ * @typeParam Act - what it returns
+ * @typeParam C - the collectors by name (their step types), as the dict it is given has them
  */
-export abstract class Agent<Obs, Act> {
-  #collectors: DataCollectorsDict | undefined;
+export abstract class Agent<Obs, Act, C extends Record<string, DataCollector<object>> = Record<string, DataCollector<object>>> {
+  #collectors: DataCollectorsDict<C> | undefined;
 
   /** Decides the action for `observation`. */
   abstract step(observation: Obs): Act;
 
   /** Gives the agent its collectors, then calls `onDataCollectorsAttached`. */
-  attachDataCollectors(dict: DataCollectorsDict): void {
+  attachDataCollectors(dict: DataCollectorsDict<C>): void {
     this.#collectors = dict;
     this.onDataCollectorsAttached();
   }
@@ -25,10 +29,10 @@ export abstract class Agent<Obs, Act> {
    * Acquires the collector `name`.
    * @throws `EXPBUF_NOT_FOUND` (unknown name, or no collectors attached), `EXPBUF_ALREADY_ACQUIRED`
    */
-  getDataCollector<T extends object = Record<string, unknown>>(name: string): DataCollector<T> {
+  getDataCollector<K extends keyof C & string>(name: K): C[K] {
     if (this.#collectors === undefined) {
       throw new ExpbufError('EXPBUF_NOT_FOUND', `name: no data collectors attached (asked for '${name}')`);
     }
-    return this.#collectors.acquire<T>(name);
+    return this.#collectors.acquire(name);
   }
 }

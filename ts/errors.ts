@@ -1,23 +1,22 @@
-/** The `code` of every error expbuf throws; the message names the field or argument. */
-export type ErrorCode =
-  | 'EXPBUF_MISSING_FIELD'
-  | 'EXPBUF_UNKNOWN_FIELD'
-  | 'EXPBUF_BAD_VALUE'
-  | 'EXPBUF_INVALID_ARGUMENT'
-  | 'EXPBUF_EMPTY'
-  | 'EXPBUF_ALREADY_ACQUIRED'
-  | 'EXPBUF_NOT_FOUND'
-  | 'EXPBUF_CLOSED'
-  | 'EXPBUF_CORRUPT_STATE'
-  | 'EXPBUF_SCHEMA_MISMATCH';
-
 /**
- * An error thrown by the TypeScript layer. Errors from the native core are plain
- * `Error`s with the same `code` property; test for `code`, not the class.
+ * The one error type expbuf throws. Errors from the native core arrive as
+ * `ExpbufError`s too: the binding builds them with `makeError`, which the TS layer
+ * registers in every thread that loads the addon.
  */
+import { constants } from 'node:os';
+import type { ErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, type ErrorCode } from './error-codes.js';
+
+/** An expbuf failure: `code` says what went wrong, the message names the argument. */
 export class ExpbufError extends Error {
   readonly code: ErrorCode;
 
+  /**
+   * @param code - one of DESIGN.md's codes
+   * @param message - names the field or argument at fault
+   * @param options - `cause`: the foreign error behind it (an OS or driver error)
+   */
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ExpbufError';
@@ -25,19 +24,38 @@ export class ExpbufError extends Error {
   }
 }
 
-/** Whether `e` is an error with one of expbuf's codes (from TS or from the core). */
-export function isExpbufError(e: unknown): e is Error & { code: ErrorCode } {
-  if (!(e instanceof Error)) return false;
-  const code: unknown = (e as Error & { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('EXPBUF_');
+/** Whether `e` is an `ExpbufError` (of this or another copy of the package, e.g. across realms). */
+export function isExpbufError(e: unknown): e is ExpbufError {
+  if (e instanceof ExpbufError) return true;
+  const code: unknown = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && e.name === 'ExpbufError' && typeof code === 'string' && code.startsWith('EXPBUF_');
 }
 
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
 /**
- * Rebuilds the coded error of a native async task: napi's tasks carry only a message,
- * which the core starts with the code ("EXPBUF_CORRUPT_STATE: …").
+ * The factory the binding calls for every native error: an OS error number becomes the
+ * cause, an `Error` with Node's `code` (`ENOSPC`) and `errno` (negative, as Node has it).
  */
-export function fromTaskError(e: unknown): unknown {
-  if (!(e instanceof Error)) return e;
-  const m = /^(EXPBUF_[A-Z_]+): ([\s\S]*)$/.exec(e.message);
-  return m ? new ExpbufError(m[1] as ErrorCode, m[2], { cause: e }) : e;
+export function makeError(code: ErrorCode, message: string, errno?: number, osMessage?: string): ExpbufError {
+  if (errno === undefined) return new ExpbufError(code, message);
+  const cause = Object.assign(new Error(osMessage ?? `OS error ${errno}`), { errno: -errno, code: ERRNO_NAMES.get(errno) ?? `ERRNO_${errno}` });
+  return new ExpbufError(code, message, { cause });
+}
+
+/** An `EXPBUF_IO` error for a failed file-system call on `path`, with the OS error as cause. */
+export function ioError(path: string, what: string, e: unknown): ExpbufError {
+  const os = (e as { code?: string }).code ?? '';
+  return new ExpbufError('EXPBUF_IO', `${path}: ${what} failed: ${os ? `${os} ` : ''}${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+/** `EXPBUF_INVALID_ARGUMENT` naming the argument. */
+export function invalid(message: string, cause?: unknown): ExpbufError {
+  return new ExpbufError('EXPBUF_INVALID_ARGUMENT', message, cause === undefined ? undefined : { cause });
+}
+
+/** Whether a file-system error means a full disk, missing rights, or a broken device (not a missing file). */
+export function isIoFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && code !== 'ENOENT';
 }

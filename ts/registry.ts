@@ -1,4 +1,4 @@
-import { native } from './native.js';
+import { native } from './native/binding.js';
 
 /**
  * How many native queues and buffers are alive in this process, over all threads.

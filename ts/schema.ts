@@ -1,8 +1,9 @@
 /**
- * Field declarations, the types inferred from them, and their parsed layout.
+ * Field declarations, the types inferred from them, and their layout: the TypedArray
+ * constructor, element count and range of each field. The core checks a declaration
+ * (`native.schema`); this module only turns its answer into what JS code needs.
  */
-import { ExpbufError } from './errors.js';
-import type { FieldDecl } from '../native/binding.js';
+import { native, type FieldInfo } from './native/binding.js';
 
 export type Dtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32';
 /** A typed field (a dtype, with an optional shape) or `'any'`: one structured-cloneable value. */
@@ -32,27 +33,24 @@ export type FieldValue<F> = F extends 'any' ? unknown : number | ArrayLike<numbe
 /** What `getData()` / `sample()` return for one field. */
 export type FieldColumn<F> = F extends 'any' ? unknown[] : TypedArrayOf<DtypeOf<F>>;
 /** What `addBatch` / `collectBatch` take for one field. */
-export type FieldBatch<F> = F extends 'any'
-  ? readonly unknown[]
-  : TypedArrayOf<DtypeOf<F>> | ArrayLike<number> | readonly ArrayLike<number>[];
+export type FieldBatch<F> = F extends 'any' ? readonly unknown[] : TypedArrayOf<DtypeOf<F>> | ArrayLike<number> | readonly ArrayLike<number>[];
 
 /** One step: exactly the buffer's fields. */
-export type StepOf<I extends FieldsInput> = I extends readonly string[]
-  ? { [K in NameOf<I>]: unknown }
-  : { -readonly [K in keyof I]: FieldValue<I[K]> };
+export type StepOf<I extends FieldsInput> = I extends readonly string[] ? { [K in NameOf<I>]: unknown } : { -readonly [K in keyof I]: FieldValue<I[K]> };
 /** Whole columns, one entry per field. */
-export type DataOf<I extends FieldsInput> = I extends readonly string[]
-  ? { [K in NameOf<I>]: unknown[] }
-  : { -readonly [K in keyof I]: FieldColumn<I[K]> };
+export type DataOf<I extends FieldsInput> = I extends readonly string[] ? { [K in NameOf<I>]: unknown[] } : { -readonly [K in keyof I]: FieldColumn<I[K]> };
 /** A batch of rows: one column per field, all of the same row count. */
-export type BatchOf<I extends FieldsInput> = I extends readonly string[]
-  ? { [K in NameOf<I>]: readonly unknown[] }
-  : { [K in keyof I]: FieldBatch<I[K]> };
+export type BatchOf<I extends FieldsInput> = I extends readonly string[] ? { [K in NameOf<I>]: readonly unknown[] } : { [K in keyof I]: FieldBatch<I[K]> };
+/** Caller-owned output arrays for `sampleInto`: one TypedArray per typed field. */
+export type OutOf<I extends FieldsInput> = I extends readonly string[]
+  ? Record<never, never>
+  : { [K in keyof I as I[K] extends 'any' ? never : K]: TypedArrayOf<DtypeOf<I[K]>> };
 
-type TypedArrayCtor = {
+export type TypedArrayCtor = {
   new (length: number): TypedArray;
   new (buffer: ArrayBuffer, byteOffset?: number, length?: number): TypedArray;
   readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
 };
 
 const DTYPES: Record<Dtype, { ctor: TypedArrayCtor; min: number; max: number; integer: boolean }> = {
@@ -86,74 +84,53 @@ export interface AnyField {
 
 export type Field = TypedField | AnyField;
 
-/** A parsed field list: the order of `typed` and `any` is the native column order. */
+/** Parsed fields: the order of `typed` and `any` is the native column order. */
 export interface Layout {
   readonly fields: readonly Field[];
   readonly names: readonly string[];
   readonly typed: readonly TypedField[];
   readonly any: readonly AnyField[];
-  /** The declaration the native core takes. */
-  readonly decls: FieldDecl[];
+  /** The fields as the core describes them (handed back to make a queue). */
+  readonly info: readonly FieldInfo[];
+  /** `name: dtype[shape]` per field, for printing. */
+  readonly summary: Readonly<Record<string, string>>;
 }
 
-function invalid(message: string): ExpbufError {
-  return new ExpbufError('EXPBUF_INVALID_ARGUMENT', message);
-}
-
-function parseField(name: string, spec: unknown): Field {
-  if (spec === 'any') return { kind: 'any', name };
-  const obj = typeof spec === 'object' && spec !== null ? (spec as { dtype?: unknown; shape?: unknown }) : undefined;
-  const dtype = typeof spec === 'string' ? spec : obj?.dtype;
-  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) {
-    throw invalid(`field '${name}': expected 'any', a dtype (${Object.keys(DTYPES).join(', ')}) or { dtype, shape }, got ${describe(spec)}`);
-  }
-  const shape = obj?.shape ?? [];
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 24)) {
-    throw invalid(`field '${name}': shape must be an array of positive integers, got ${describe(shape)}`);
-  }
-  const elements = shape.reduce((a: number, d: number) => a * d, 1);
-  if (elements > 2 ** 24) throw invalid(`field '${name}': shape ${JSON.stringify(shape)} has more than 2^24 elements`);
-  const d = DTYPES[dtype as Dtype];
-  return { kind: 'typed', name, dtype: dtype as Dtype, shape: [...shape], elements, ctor: d.ctor, min: d.min, max: d.max, integer: d.integer };
-}
-
-/** Parses field names or a schema; throws `EXPBUF_INVALID_ARGUMENT` naming the field. */
-export function layoutOf(input: FieldsInput): Layout {
-  let fields: Field[];
-  if (Array.isArray(input)) {
-    fields = input.map((name: unknown, i) => {
-      if (typeof name !== 'string' || name.length === 0) throw invalid(`fields[${i}]: expected a non-empty field name, got ${describe(name)}`);
-      return { kind: 'any', name } as const;
-    });
-  } else if (typeof input === 'object' && input !== null) {
-    fields = Object.entries(input).map(([name, spec]) => parseField(name, spec));
-  } else {
-    throw invalid(`fields: expected an array of names or a schema object, got ${describe(input)}`);
-  }
-  if (fields.length === 0) throw invalid('fields: a buffer needs at least one field');
-  const names = fields.map((f) => f.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw invalid(`fields: '${dup}' is declared twice`);
+/** The layout of fields the core has described. */
+export function layoutFromInfo(info: readonly FieldInfo[]): Layout {
+  const fields: Field[] = info.map((f) => {
+    if (f.dtype === undefined) return { kind: 'any', name: f.name };
+    const d = DTYPES[f.dtype];
+    const shape = [...(f.shape ?? [])];
+    return { kind: 'typed', name: f.name, dtype: f.dtype, shape, elements: shape.reduce((a, n) => a * n, 1), ...d };
+  });
+  const summary: Record<string, string> = {};
+  for (const f of fields) summary[f.name] = f.kind === 'any' ? 'any' : f.shape.length ? `${f.dtype}[${f.shape.join(', ')}]` : f.dtype;
   return {
     fields,
-    names,
+    names: fields.map((f) => f.name),
     typed: fields.filter((f): f is TypedField => f.kind === 'typed'),
     any: fields.filter((f): f is AnyField => f.kind === 'any'),
-    decls: fields.map((f) => (f.kind === 'any' ? { name: f.name } : { name: f.name, dtype: f.dtype, shape: [...f.shape] })),
+    info,
+    summary,
   };
 }
 
-/** Whether two layouts declare the same fields in the same order. */
-export function sameLayout(a: Layout, b: Layout): boolean {
-  return JSON.stringify(a.decls) === JSON.stringify(b.decls);
+/**
+ * Checks field names or a schema (in the core) and returns their layout.
+ * @throws `EXPBUF_INVALID_ARGUMENT` naming the field
+ */
+export function layoutOf(input: FieldsInput): Layout {
+  return layoutFromInfo(native.schema(input));
 }
 
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (Array.isArray(value)) return `an array of ${value.length} elements`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
   if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
   return `${typeof value} ${String(value)}`;
 }

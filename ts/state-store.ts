@@ -2,11 +2,12 @@
  * `StateStore`, as pamiq-core's: saves named objects together into a timestamped
  * directory, marks it complete last, loads the newest complete one, keeps the latest N.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { now } from './clock.js';
-import { ExpbufError } from './errors.js';
-import { entryDir } from './state.js';
+import { ExpbufError, invalid, ioError } from './errors.js';
+import { INFO, native } from './native/binding.js';
+import { entryDir, writeFileDurably } from './state.js';
 
 /** Anything with a state: users dicts, users, buffers, trainers, your own objects. */
 export interface PersistentState {
@@ -15,24 +16,15 @@ export interface PersistentState {
 }
 
 export interface StateStoreOptions {
-  /** Complete states kept after each save, newest first (default 3). */
+  /** Complete states kept after each save, newest first (default `INFO.defaults.statesKept`, 3). */
   keep?: number;
-  /** Minimum ms between saves for `saveIfDue()` (default 10 minutes). */
+  /** Minimum ms between saves for `saveIfDue()` (default `INFO.defaults.saveIntervalMs`, 10 minutes). */
   saveInterval?: number;
 }
 
 /** Written last into a state directory: its presence means the state is whole. */
 export const COMPLETE_MARKER = 'COMPLETE';
 const SUFFIX = '.state';
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** A sortable, filesystem-safe timestamp: 2026-11-21T03-49-40.123Z. */
 function stamp(ms: number): string {
@@ -51,14 +43,20 @@ export class StateStore {
    * @throws `EXPBUF_INVALID_ARGUMENT` for a bad `keep` or `saveInterval`
    */
   constructor(dir: string, options: StateStoreOptions = {}) {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalid('dir: expected a directory path');
+    native.checkOptions(options, 'options', ['keep', 'saveInterval']);
     this.dir = dir;
-    this.keep = options.keep ?? 3;
-    this.saveInterval = options.saveInterval ?? 600_000;
-    if (!(Number.isInteger(this.keep) && this.keep >= 1)) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `keep: ${this.keep} is not a positive integer`);
+    this.keep = options.keep ?? INFO.defaults.statesKept;
+    this.saveInterval = options.saveInterval ?? INFO.defaults.saveIntervalMs;
+    if (!(Number.isInteger(this.keep) && this.keep >= 1)) throw invalid(`options.keep: ${String(this.keep)} is not a positive integer`);
+    if (!(typeof this.saveInterval === 'number' && this.saveInterval >= 0)) {
+      throw invalid(`options.saveInterval: ${String(this.saveInterval)} is not a non-negative number of ms`);
     }
-    if (!(this.saveInterval >= 0)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `saveInterval: ${this.saveInterval} is not a non-negative number`);
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(dir, 'create directory', e);
+    }
   }
 
   /**
@@ -66,9 +64,10 @@ export class StateStore {
    * @throws `EXPBUF_INVALID_ARGUMENT` for a name already registered or an object without the methods
    */
   register(name: string, obj: PersistentState): void {
-    if (this.#objects.has(name)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `name: '${name}' is already registered`);
+    if (typeof name !== 'string' || name.length === 0) throw invalid('name: expected a non-empty string');
+    if (this.#objects.has(name)) throw invalid(`name: '${name}' is already registered`);
     if (typeof obj?.saveState !== 'function' || typeof obj?.loadState !== 'function') {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `'${name}': needs saveState(dir) and loadState(dir)`);
+      throw invalid(`'${name}': needs saveState(dir) and loadState(dir)`);
     }
     this.#objects.set(name, obj);
   }
@@ -90,15 +89,15 @@ export class StateStore {
     let t = now();
     let path = join(this.dir, stamp(t) + SUFFIX);
     while (existsSync(path)) path = join(this.dir, stamp(++t) + SUFFIX);
-    mkdirSync(path);
+    try {
+      mkdirSync(path);
+    } catch (e) {
+      throw ioError(path, 'create directory', e);
+    }
     for (const [name, obj] of this.#objects) await obj.saveState(join(path, entryDir(name)));
-    const marker = join(path, COMPLETE_MARKER);
-    const fd = openSync(marker, 'w');
-    writeSync(fd, `${new Date(t).toISOString()}\n`);
-    fsyncSync(fd);
-    closeSync(fd);
-    fsyncPath(path);
-    fsyncPath(this.dir);
+    // The marker goes last, durably: its presence means every part above is on disk.
+    await writeFileDurably(join(path, COMPLETE_MARKER), `${new Date(t).toISOString()}\n`);
+    await native.syncDir(this.dir);
     this.#lastSave = now();
     this.#prune(path);
     return path;

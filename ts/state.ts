@@ -1,10 +1,11 @@
 /**
- * Composite states (a user, a dict of users): written into one staging directory
- * beside the target and swapped in at once; loaded by first preparing (reading and
- * checking) every part, then applying them, so that a bad part changes nothing.
+ * Saved state in TS terms: composite states (a user, a dict of users) written into one
+ * staging directory beside the target and swapped in at once, and loaded by first
+ * preparing (reading and checking) every part, then applying them, so that a bad part
+ * changes nothing; and small files written atomically and durably. The file rules
+ * themselves live in the core (`state/atomic.rs`).
  */
-import { fromTaskError } from './errors.js';
-import { native } from './native.js';
+import { native } from './native/binding.js';
 
 /** Writes a state with `write(stagedDir)` and swaps it in for `dir` atomically. */
 export async function saveStaged(dir: string, write: (staged: string) => Promise<void>): Promise<void> {
@@ -14,22 +15,18 @@ export async function saveStaged(dir: string, write: (staged: string) => Promise
     await native.commitDir(staged, dir);
   } catch (e) {
     native.discardDir(staged);
-    throw fromTaskError(e);
+    throw e;
   }
+}
+
+/** Writes `text` as file `path`: fsynced, renamed into place, the directory fsynced. */
+export async function writeFileDurably(path: string, text: string): Promise<void> {
+  await native.writeFileAtomic(path, new TextEncoder().encode(text));
 }
 
 /** A checked state part waiting to be put in place. */
 export interface Prepared {
   apply(): Promise<void>;
-}
-
-/** Awaits a native state task, turning its coded message back into an error `code`. */
-export async function task<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    throw fromTaskError(e);
-  }
 }
 
 /** A directory name for a dict entry: names may hold any character. */

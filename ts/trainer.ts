@@ -1,9 +1,14 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DataBuffer } from './buffers/data-buffer.js';
 import { now } from './clock.js';
-import { ExpbufError } from './errors.js';
+import { ExpbufError, invalid } from './errors.js';
 import type { DataUsersDict } from './pipeline/dicts.js';
 import type { DataUser } from './pipeline/user.js';
+import { native } from './native/binding.js';
+import { writeFileDurably } from './state.js';
+
+type AnyUser = DataUser<DataBuffer<object, unknown>>;
 
 export interface TrainerOptions {
   /** Name of the data user whose size and new rows decide `isTrainable()`. */
@@ -14,9 +19,11 @@ export interface TrainerOptions {
   minNewDataCount?: number;
 }
 
-function count(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 0)) {
-    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `${name}: ${value} is not a non-negative integer`);
+const OPTIONS = ['trainingConditionDataUser', 'minBufferSize', 'minNewDataCount'] as const;
+
+function count(value: unknown, name: string): number {
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0)) {
+    throw invalid(`options.${name}: ${String(value)} is not a non-negative integer`);
   }
   return value;
 }
@@ -24,23 +31,29 @@ function count(value: number, name: string): number {
 /**
  * The training side, as pamiq-core's `Trainer`: `run()` trains when `isTrainable()`
  * says enough data has arrived.
+ *
+ * @typeParam U - the data users by name (their buffer types), as the dict it is given has them
  */
-export abstract class Trainer {
+export abstract class Trainer<U extends Record<string, AnyUser> = Record<string, AnyUser>> {
   readonly #conditionName: string | undefined;
   readonly minBufferSize: number;
   readonly minNewDataCount: number;
-  #users: DataUsersDict | undefined;
-  #conditionUser: DataUser<object, unknown> | undefined;
+  #users: DataUsersDict<U> | undefined;
+  #conditionUser: AnyUser | undefined;
   /** Start time of the last training (ms since the epoch); `-Infinity` before the first. */
   #previousTrainingTime = -Infinity;
 
   /** @throws `EXPBUF_INVALID_ARGUMENT` for negative or fractional counts, or counts without a condition user */
   constructor(options: TrainerOptions = {}) {
+    native.checkOptions(options, 'options', OPTIONS);
+    if (options.trainingConditionDataUser !== undefined && typeof options.trainingConditionDataUser !== 'string') {
+      throw invalid('options.trainingConditionDataUser: expected a name');
+    }
     this.#conditionName = options.trainingConditionDataUser;
     this.minBufferSize = count(options.minBufferSize ?? 0, 'minBufferSize');
     this.minNewDataCount = count(options.minNewDataCount ?? 0, 'minNewDataCount');
     if (this.#conditionName === undefined && (this.minBufferSize > 0 || this.minNewDataCount > 0)) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'trainingConditionDataUser: required when minBufferSize or minNewDataCount is set');
+      throw invalid('options.trainingConditionDataUser: required when minBufferSize or minNewDataCount is set');
     }
   }
 
@@ -48,9 +61,9 @@ export abstract class Trainer {
   abstract train(): void | Promise<void>;
 
   /** Gives the trainer its data users, then calls `onDataUsersAttached`. */
-  attachDataUsers(dict: DataUsersDict): void {
+  attachDataUsers(dict: DataUsersDict<U>): void {
     this.#users = dict;
-    this.#conditionUser = this.#conditionName === undefined ? undefined : this.getDataUser(this.#conditionName);
+    this.#conditionUser = this.#conditionName === undefined ? undefined : this.getDataUser(this.#conditionName as keyof U & string);
     this.onDataUsersAttached();
   }
 
@@ -61,13 +74,13 @@ export abstract class Trainer {
    * The data user `name`.
    * @throws `EXPBUF_NOT_FOUND` for an unknown name or when no users are attached
    */
-  getDataUser<T extends object = Record<string, unknown>, R = unknown>(name: string): DataUser<T, R> {
+  getDataUser<K extends keyof U & string>(name: K): U[K] {
     const user = this.#users?.get(name);
     if (user === undefined) {
       const have = this.#users ? [...this.#users.keys()].join(', ') || 'none' : 'none attached';
       throw new ExpbufError('EXPBUF_NOT_FOUND', `name: no data user '${name}' (have ${have})`);
     }
-    return user as unknown as DataUser<T, R>;
+    return user;
   }
 
   /**
@@ -89,15 +102,13 @@ export abstract class Trainer {
 
   /**
    * Saves the trainer's own state into `dir` (`trainer.json`: the last training start,
-   * which `isTrainable` counts new rows from). Subclasses that hold models extend it
-   * and call `super.saveState(dir)`.
+   * which `isTrainable` counts new rows from), atomically and durably. Subclasses that
+   * hold models extend it and call `super.saveState(dir)`.
+   * @throws `EXPBUF_IO` when the file system fails
    */
   async saveState(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
     const t = this.#previousTrainingTime;
-    const tmp = join(dir, 'trainer.json.tmp');
-    await writeFile(tmp, JSON.stringify({ previousTrainingTime: Number.isFinite(t) ? t : null }));
-    await rename(tmp, join(dir, 'trainer.json'));
+    await writeFileDurably(join(dir, 'trainer.json'), JSON.stringify({ previousTrainingTime: Number.isFinite(t) ? t : null }));
   }
 
   /**

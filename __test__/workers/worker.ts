@@ -3,20 +3,22 @@
  * Compiled by `tsc` into dist/ (tests load the compiled file).
  */
 import { parentPort } from 'node:worker_threads';
-import { DataCollector, SequentialBuffer, type BufferHandle, type CollectorHandle } from '../../ts/index.js';
+import { DataCollector, SequentialBuffer, type BufferHandle, type CollectorHandle, type StepOf } from '../../ts/index.js';
+
+const summed = { a: { dtype: 'float64', shape: [4] }, sum: 'float64' } as const;
 
 export type Task =
   /** Collect rows { w, seq } for seq = 0..rows-1, one `collect` each, then close. */
-  | { task: 'collect'; handle: CollectorHandle; w: number; rows: number; batch?: number }
+  | { task: 'collect'; handle: CollectorHandle<Row>; w: number; rows: number; batch?: number }
   /** Collect { w, seq } forever, yielding to the event loop every `yieldEvery` rows. */
-  | { task: 'collectForever'; handle: CollectorHandle; w: number; yieldEvery: number }
+  | { task: 'collectForever'; handle: CollectorHandle<Row>; w: number; yieldEvery: number }
   /** Sample from a shared buffer until `stop` (an Int32Array over shared memory) is set; check every row's sum. */
-  | { task: 'sample'; handle: BufferHandle; stop: Int32Array; batch: number }
+  | { task: 'sample'; handle: BufferHandle<SequentialBuffer<typeof summed>>; stop: Int32Array; batch: number }
   /** Attach to a collector, collect `rows` rows, close: the registry-lifetime cycle. */
-  | { task: 'cycle'; handle: CollectorHandle; rows: number };
+  | { task: 'cycle'; handle: CollectorHandle<Row>; rows: number };
 
-type Row = { w: number; seq: number };
-type Summed = { a: Float64Array; sum: number };
+/** The rows the collecting tasks write (threads.test.ts declares `{ w: 'uint8', seq: 'uint32' }`). */
+type Row = StepOf<{ readonly w: 'uint8'; readonly seq: 'uint32' }>;
 
 if (parentPort === null) throw new Error('worker.ts runs as a worker');
 const port = parentPort;
@@ -31,7 +33,7 @@ port.on('message', (t: Task) => {
 async function run(t: Task): Promise<Record<string, number>> {
   switch (t.task) {
     case 'collect': {
-      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      const c = DataCollector.fromHandle(t.handle);
       const batch = t.batch ?? 0;
       for (let seq = 0; seq < t.rows; ) {
         if (batch > 0) {
@@ -48,7 +50,7 @@ async function run(t: Task): Promise<Record<string, number>> {
       return { rows: t.rows };
     }
     case 'collectForever': {
-      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      const c = DataCollector.fromHandle(t.handle);
       port.postMessage({ started: true });
       for (let seq = 0; ; seq++) {
         c.collect({ w: t.w, seq });
@@ -56,7 +58,7 @@ async function run(t: Task): Promise<Record<string, number>> {
       }
     }
     case 'sample': {
-      const b = SequentialBuffer.fromHandle(t.handle as BufferHandle<{ a: { dtype: 'float64'; shape: [4] }; sum: 'float64' }>);
+      const b = SequentialBuffer.fromHandle(t.handle);
       let batches = 0;
       let rows = 0;
       let torn = 0;
@@ -65,7 +67,7 @@ async function run(t: Task): Promise<Record<string, number>> {
           await new Promise((r) => setImmediate(r));
           continue;
         }
-        const s = b.sample(t.batch) as Summed & { a: Float64Array; sum: Float64Array };
+        const s = b.sample(t.batch);
         for (let k = 0; k < t.batch; k++) {
           const a = s.a.subarray(k * 4, k * 4 + 4);
           if (a[0] + a[1] + a[2] + a[3] !== s.sum[k]) torn++;
@@ -77,7 +79,7 @@ async function run(t: Task): Promise<Record<string, number>> {
       return { batches, rows, torn };
     }
     case 'cycle': {
-      const c = DataCollector.fromHandle(t.handle as CollectorHandle<Row>);
+      const c = DataCollector.fromHandle(t.handle);
       for (let seq = 0; seq < t.rows; seq++) c.collect({ w: 1, seq });
       c.close();
       return { rows: t.rows };

@@ -3,12 +3,12 @@
  * weights and collects every transition through a DataCollector made from a handle.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Agent, DataCollector, DataCollectorsDict, type CollectorHandle } from '../../ts/index.js';
-import { CartPole } from '../envs/cartpole.js';
+import { Agent, DataCollector, DataCollectorsDict, type CollectorHandle, type StepOf } from '../../ts/index.js';
+import { CartPole, transitionSchema } from '../envs/cartpole.js';
 import { forward, scratchFor, type Weights } from './mlp.js';
 
 export interface AgentWorkerData {
-  handle: CollectorHandle;
+  handle: CollectorHandle<Transition>;
   /** [0]: env steps done (written here), [1]: gradient steps done (written by the trainer), [2]: stop flag. */
   counters: Int32Array;
   /** Env steps allowed per gradient step once warm-up is over (replay ratio). */
@@ -22,9 +22,10 @@ export interface AgentWorkerData {
   weights?: Weights;
 }
 
-export type Transition = { obs: Float32Array; action: number; reward: number; nextObs: Float32Array; done: number };
+export type Transition = StepOf<typeof transitionSchema>;
+type Collectors = { experience: DataCollector<Transition> };
 
-class CartPoleAgent extends Agent<Float32Array, number> {
+class CartPoleAgent extends Agent<Float32Array, number, Collectors> {
   weights: Weights | undefined;
   epsilon = 1;
   private collector!: DataCollector<Transition>;
@@ -37,7 +38,7 @@ class CartPoleAgent extends Agent<Float32Array, number> {
   }
 
   override onDataCollectorsAttached(): void {
-    this.collector = this.getDataCollector<Transition>('experience');
+    this.collector = this.getDataCollector('experience');
   }
 
   private random(): number {
@@ -61,7 +62,8 @@ const port = parentPort;
 if (port === null) throw new Error('agent-worker runs as a worker');
 const agent = new CartPoleAgent(data.seed);
 agent.weights = data.weights;
-const collectors = new DataCollectorsDict([['experience', DataCollector.fromHandle(data.handle)]]);
+const collectors = new DataCollectorsDict<Collectors>();
+collectors.set('experience', DataCollector.fromHandle(data.handle));
 agent.attachDataCollectors(collectors);
 port.on('message', (w: Weights) => {
   agent.weights = w;

@@ -1,5 +1,8 @@
-import { native } from '../native.js';
+import { native } from '../native/binding.js';
 import { layoutOf, type FieldsInput, type Layout } from '../schema.js';
+
+/** Where a buffer keeps its parsed fields: a symbol, so they stay out of JSON and printing. */
+export const LAYOUT: unique symbol = Symbol('expbuf.layout');
 
 /**
  * The extension hook, as pamiq-core's `DataBuffer`: a subclass stores steps its own way
@@ -17,7 +20,7 @@ export abstract class DataBuffer<T extends object = Record<string, unknown>, R =
   /** Most rows the buffer holds. */
   readonly maxSize: number;
   /** @internal The parsed fields; a field-names buffer has only `any` fields. */
-  readonly layout: Layout;
+  readonly [LAYOUT]: Layout;
 
   /**
    * @param collectingDataNames - field names (any structured-cloneable values) or a schema of typed fields
@@ -25,9 +28,9 @@ export abstract class DataBuffer<T extends object = Record<string, unknown>, R =
    * @throws `EXPBUF_INVALID_ARGUMENT` for a bad field list or size
    */
   constructor(collectingDataNames: FieldsInput, maxSize: number) {
-    this.layout = layoutOf(collectingDataNames);
-    this.collectingDataNames = [...this.layout.names];
-    this.maxSize = native.checkedSizeArg(maxSize, 'maxSize');
+    this[LAYOUT] = layoutOf(collectingDataNames);
+    this.collectingDataNames = [...this[LAYOUT].names];
+    this.maxSize = native.checkRows(maxSize, 'maxSize');
   }
 
   /** Adds one step. */
@@ -38,6 +41,11 @@ export abstract class DataBuffer<T extends object = Record<string, unknown>, R =
 
   /** Rows held. */
   abstract get size(): number;
+
+  /** Rows held: `size`, as arrays and pamiq-core's `len()` have it. */
+  get length(): number {
+    return this.size;
+  }
 
   /** Saves the buffer into directory `dir` (optional for user buffers). */
   saveState?(dir: string): Promise<void>;

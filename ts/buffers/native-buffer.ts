@@ -1,31 +1,23 @@
-import type { BufferDescription, BufferOptions, NativeBuffer } from '../../native/binding.js';
-import { decodeColumns, encodeBatch, RowStage } from '../encode.js';
-import { ExpbufError } from '../errors.js';
-import { readHandle, type BufferHandle } from '../handles.js';
-import { native } from '../native.js';
-import type { BatchOf, DataOf, FieldsInput, Schema, StepOf } from '../schema.js';
-import { task, type Prepared } from '../state.js';
-import { DataBuffer } from './data-buffer.js';
+import { native, INFO, slots, type BufferRef, type StageRef } from '../native/binding.js';
+import { decodeColumns, encodeBatch, rowOf } from '../rows/columns.js';
+import { flushWriters, RowWriter } from '../rows/writer.js';
+import { ExpbufError, invalid } from '../errors.js';
+import { handleId, type BufferHandle } from '../handles.js';
+import { custom, show } from '../inspect.js';
+import type { InspectOptions } from 'node:util';
+import { describe, type BatchOf, type DataOf, type FieldsInput, type OutOf, type StepOf, type TypedArray } from '../schema.js';
+import type { Prepared } from '../state.js';
+import { DataBuffer, LAYOUT } from './data-buffer.js';
 
-/** Options key by which `fromHandle` passes an attached native buffer to a constructor. */
-export const ATTACHED = Symbol('expbuf.attached');
+/** The counter slots of a buffer's block. */
+const C = slots(INFO.counters.buffer, ['size', 'maxSize', 'totalAdded'] as const);
 
-/** Buffer options, or an attached native buffer (from `fromHandle`). */
-export type NativeBufferInit = BufferOptions | { [ATTACHED]: NativeBuffer };
+/** The native buffer of a JS one (for `DataUser`), after applying its staged `add()`s. */
+export const NATIVE: unique symbol = Symbol('expbuf.native');
 
-/**
- * Attaches to the buffer behind `handle`; `kind` is the class asking, which must match.
- * @throws `EXPBUF_INVALID_ARGUMENT` for a bad handle or another buffer kind; `EXPBUF_CLOSED`
- */
-export function attachBuffer(handle: unknown, kind: string): { schema: Schema; attached: NativeBuffer; description: BufferDescription } {
-  const { id, schema } = readHandle(handle, 'expbuf.buffer');
-  const attached = native.NativeBuffer.attach(id);
-  const description = attached.describe();
-  if (description.kind !== kind) {
-    attached.close();
-    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `handle: a ${description.kind} buffer, not a ${kind} one`);
-  }
-  return { schema, attached, description };
+/** A native buffer another thread made, attached by `fromHandle`. */
+export class Attached {
+  constructor(readonly ref: BufferRef) {}
 }
 
 export interface SampleOptions {
@@ -34,26 +26,177 @@ export interface SampleOptions {
 }
 
 /**
- * What every native buffer shares: rows live in preallocated Rust columns; calls copy
- * whole batches across the boundary.
+ * Attaches to the buffer behind `handle`, which must be of `kind`.
+ * @throws `EXPBUF_INVALID_ARGUMENT` for a bad handle or another buffer kind; `EXPBUF_CLOSED`
+ */
+export function attach<F extends FieldsInput>(handle: unknown, kind: string): { init: Attached; fields: F; maxSize: number } {
+  const ref = native.bufferAttach(handleId(handle, 'expbuf.buffer'));
+  const d = native.bufferDescribe(ref);
+  if (d.kind !== kind) {
+    native.bufferClose(ref);
+    throw invalid(`handle: a ${d.kind} buffer, not a ${kind} one`);
+  }
+  // The native side owns the fields: the handle carries only the id. (The core reads
+  // its own description of fields back as a field declaration.)
+  return { init: new Attached(ref), fields: d.fields as unknown as F, maxSize: d.maxSize };
+}
+
+/**
+ * What every native buffer shares: rows live in preallocated Rust columns. `add()`
+ * writes each step straight into native memory (a stage) with no native call; staged
+ * rows reach the buffer at the latest when this thread returns to its event loop, and
+ * every read of this object (`size`, `sample`, `getData`, …) applies them first.
+ * Whole batches cross the boundary in one call.
  */
 export abstract class NativeDataBuffer<const F extends FieldsInput> extends DataBuffer<StepOf<F>, DataOf<F>> {
-  /** @internal The Rust buffer; `DataUser` moves queued rows into it in one call. */
-  readonly native: NativeBuffer;
-  readonly #scratch: RowStage;
+  readonly #ref: BufferRef;
+  readonly #counters: Float64Array;
+  #stage: { ref: StageRef; writer: RowWriter } | undefined;
+  #closed = false;
+  /** Reused by `sampleInto`: one output per typed field. */
+  readonly #out: unknown[];
 
-  protected constructor(fields: F, maxSize: number, init: NativeBufferInit) {
+  protected constructor(kind: string, fields: F, maxSize: number, init: unknown) {
     super(fields, maxSize);
-    this.native = ATTACHED in init ? init[ATTACHED] : new native.NativeBuffer(this.layout.decls, maxSize, init);
-    this.#scratch = new RowStage(this.layout, 1);
+    this.#ref = init instanceof Attached ? init.ref : native.bufferNew(kind, fields, maxSize, init);
+    this.#counters = new Float64Array(native.bufferCounters(this.#ref));
+    this.#out = this[LAYOUT].typed.map(() => undefined);
+  }
+
+  /** @internal The native buffer, with this thread's staged rows applied. */
+  get [NATIVE](): BufferRef {
+    this.#open();
+    this.#sync();
+    return this.#ref;
+  }
+
+  /** Throws `EXPBUF_CLOSED` once closed. */
+  #open(): void {
+    if (this.#closed) throw new ExpbufError('EXPBUF_CLOSED', 'buffer: closed');
+  }
+
+  /**
+   * Applies this thread's staged rows: this object's `add()`s, and those of every other
+   * object (and collector) of this thread, so a read sees every row this thread wrote.
+   */
+  #sync(): void {
+    flushWriters();
+  }
+
+  #newStage(): RowWriter {
+    const { stage, ring } = native.bufferStage(this.#ref);
+    const ref = this.#ref;
+    const writer: RowWriter = new RowWriter(this[LAYOUT], ring, {
+      publish: (tail, bytes, offsets) => {
+        native.bufferFlush(ref, stage, tail, bytes, offsets);
+        return tail;
+      },
+      spill: () => writer.tail,
+    });
+    this.#stage = { ref: stage, writer };
+    return writer;
   }
 
   /**
    * A structured-cloneable handle for `postMessage`: another thread's
    * `<BufferClass>.fromHandle(h)` reads and samples the same native rows.
    */
-  handle(): BufferHandle<F> {
-    return { kind: 'expbuf.buffer', id: this.native.handle(), fields: this.layout.decls };
+  handle(): BufferHandle<this> {
+    this.#sync();
+    return { kind: 'expbuf.buffer', id: native.bufferId(this.#ref) };
+  }
+
+  /**
+   * Adds one step.
+   * @throws `EXPBUF_MISSING_FIELD`, `EXPBUF_UNKNOWN_FIELD`, `EXPBUF_BAD_VALUE`; the buffer is then unchanged
+   */
+  add(step: StepOf<F>): void {
+    this.#open();
+    (this.#stage?.writer ?? this.#newStage()).put(step, 0);
+  }
+
+  /**
+   * Adds rows given as one column per field (a TypedArray of `rows × prod(shape)`
+   * elements, a number array, or an array of per-row values). All rows or none.
+   */
+  addBatch(columns: BatchOf<F>): void {
+    this.#sync();
+    const e = encodeBatch(this[LAYOUT], columns);
+    native.bufferAddBatch(this.#ref, e.rows, e.typed, e.anyBytes, e.anyOffsets);
+  }
+
+  /** A copy of every held row, in storage order: a TypedArray per typed field, an array per `any` field. */
+  getData(): DataOf<F> {
+    this.#sync();
+    return decodeColumns(this[LAYOUT], native.bufferGetData(this.#ref)).data as DataOf<F>;
+  }
+
+  /**
+   * `batchSize` uniformly drawn rows.
+   * @throws `EXPBUF_EMPTY` when no row is held; `EXPBUF_INVALID_ARGUMENT` for a bad size or
+   *   option, or more rows than held without replacement
+   */
+  sample(batchSize: number, options?: SampleOptions): DataOf<F> {
+    this.#sync();
+    return decodeColumns(this[LAYOUT], native.bufferSample(this.#ref, batchSize, options)).data as DataOf<F>;
+  }
+
+  /**
+   * Draws as many rows as `out` holds into `out` (caller-owned: one TypedArray per
+   * typed field, of its dtype, all of the same row count), allocating nothing; resolves
+   * to that row count. Everything is checked before the first draw.
+   * @throws `EXPBUF_INVALID_ARGUMENT` for arrays of another type or length (nothing drawn)
+   */
+  sampleInto(out: OutOf<F>, options?: SampleOptions): number {
+    this.#sync();
+    if (typeof out !== 'object' || out === null) throw invalid(`out: expected an object of typed arrays, got ${describe(out)}`);
+    const o = out as Record<string, TypedArray>;
+    const args = this.#out;
+    const typed = this[LAYOUT].typed;
+    for (let i = 0; i < typed.length; i++) args[i] = o[typed[i].name];
+    try {
+      return native.bufferSampleInto(this.#ref, options, args);
+    } finally {
+      args.fill(undefined);
+    }
+  }
+
+  /**
+   * Row `index` (0 = first in storage order) as a step object.
+   * @throws `EXPBUF_INVALID_ARGUMENT` for an index outside [0, size)
+   */
+  get(index: number): StepOf<F> {
+    this.#sync();
+    const layout = this[LAYOUT];
+    return rowOf(layout, decodeColumns(layout, native.bufferGet(this.#ref, index)), 0) as StepOf<F>;
+  }
+
+  /** Every held row, in storage order, as step objects (one copy of the data, one native call). */
+  *[Symbol.iterator](): IterableIterator<StepOf<F>> {
+    this.#sync();
+    const layout = this[LAYOUT];
+    const cols = decodeColumns(layout, native.bufferGetData(this.#ref));
+    for (let r = 0; r < cols.rows; r++) yield rowOf(layout, cols, r) as StepOf<F>;
+  }
+
+  /** Removes every row (and resets the count of rows added). */
+  clear(): void {
+    this.#sync();
+    native.bufferClear(this.#ref);
+  }
+
+  /** Rows held. */
+  get size(): number {
+    this.#open();
+    this.#sync();
+    return this.#counters[C.size];
+  }
+
+  /** @internal Rows ever added (held or not). */
+  protected get added(): number {
+    this.#open();
+    this.#sync();
+    return this.#counters[C.totalAdded];
   }
 
   /**
@@ -61,10 +204,13 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    * `manifest.json` and one numpy `.npy` file per typed field (rows oldest first),
    * plus `any.bin` for `any` fields. Crash-safe: written aside, fsynced, then swapped
    * in, so `dir` always holds the previous state or the new one, whole. The file I/O
-   * runs off the JS thread; calls on this buffer wait for it meanwhile.
+   * runs off the JS thread; `update()` and `sample()` on this buffer wait for it
+   * meanwhile, collectors do not.
+   * @throws `EXPBUF_IO` when the file system fails (the OS error is the cause)
    */
   override async saveState(dir: string): Promise<void> {
-    await task(this.native.saveState(dir));
+    this.#sync();
+    await native.bufferSave(this.#ref, dir);
   }
 
   /**
@@ -80,58 +226,38 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
 
   /** @internal Writes the state into `dir`, a part of a staged composite state. */
   async writeState(dir: string): Promise<void> {
-    await task(this.native.writeState(dir));
+    this.#sync();
+    await native.bufferWrite(this.#ref, dir);
   }
 
   /** @internal Reads and checks the state in `dir`; `apply()` swaps it in. */
   async prepareLoad(dir: string): Promise<Prepared> {
-    const prepared = await task(this.native.prepareLoad(dir));
-    return { apply: async () => this.native.applyLoad(prepared) };
+    const prepared = await native.bufferPrepareLoad(this.#ref, dir);
+    return {
+      apply: async () => {
+        this.#sync();
+        native.bufferApplyLoad(this.#ref, prepared);
+      },
+    };
   }
 
-  /** Releases this thread's hold on the native buffer; it is freed when no thread holds it. */
+  /** Releases this thread's hold on the native buffer (after applying staged rows); it is freed when no thread holds it. */
   close(): void {
-    this.native.close();
+    if (this.#closed) return;
+    this.#sync();
+    this.#closed = true;
+    native.bufferClose(this.#ref);
   }
 
-  /**
-   * Adds one step.
-   * @throws `EXPBUF_MISSING_FIELD`, `EXPBUF_UNKNOWN_FIELD`, `EXPBUF_BAD_VALUE`; the buffer is then unchanged
-   */
-  add(step: StepOf<F>): void {
-    const s = this.#scratch;
-    s.clear();
-    s.put(step, 0);
-    const e = s.encoded();
-    this.native.add(e.rows, e.typed, e.anyBytes, e.anyOffsets);
-    s.clear();
+  /** What printing shows: kind, size / maxSize, fields. */
+  [custom](depth: number, options: InspectOptions): string {
+    const name = this.constructor.name;
+    if (this.#closed) return show(name, { closed: true }, depth, options);
+    return show(name, { size: this.size, maxSize: this.maxSize, fields: this[LAYOUT].summary, ...this.describeMore() }, depth, options);
   }
 
-  /**
-   * Adds rows given as one column per field (a TypedArray of `rows × prod(shape)`
-   * elements, a number array, or an array of per-row values). All rows or none.
-   */
-  addBatch(columns: BatchOf<F>): void {
-    const e = encodeBatch(this.layout, columns);
-    this.native.add(e.rows, e.typed, e.anyBytes, e.anyOffsets);
-  }
-
-  /** A copy of every held row, in storage order: a TypedArray per typed field, an array per `any` field. */
-  getData(): DataOf<F> {
-    return decodeColumns(this.layout, this.native.getData()).data as DataOf<F>;
-  }
-
-  /**
-   * `batchSize` uniformly drawn rows.
-   * @throws `EXPBUF_EMPTY` when no row is held; `EXPBUF_INVALID_ARGUMENT` for a bad size,
-   *   or more rows than held without replacement
-   */
-  sample(batchSize: number, options: SampleOptions = {}): DataOf<F> {
-    const buffers = this.native.sample(batchSize, options.replacement ?? true);
-    return decodeColumns(this.layout, buffers).data as DataOf<F>;
-  }
-
-  get size(): number {
-    return this.native.size;
+  /** @internal Kind-specific figures for printing. */
+  protected describeMore(): Record<string, unknown> {
+    return {};
   }
 }

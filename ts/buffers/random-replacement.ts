@@ -1,9 +1,7 @@
-import { ExpbufError } from '../errors.js';
-import { native } from '../native.js';
-import type { FieldsInput } from '../schema.js';
-import { randomSeed } from '../seed.js';
 import type { BufferHandle } from '../handles.js';
-import { ATTACHED, attachBuffer, NativeDataBuffer, type NativeBufferInit } from './native-buffer.js';
+import { native } from '../native/binding.js';
+import type { FieldsInput } from '../schema.js';
+import { attach, NATIVE, NativeDataBuffer } from './native-buffer.js';
 
 export interface RandomReplacementBufferOptions {
   /** Probability in [0, 1] that a new row replaces a uniformly chosen one once full (default 1). */
@@ -14,21 +12,6 @@ export interface RandomReplacementBufferOptions {
   seed?: number;
 }
 
-/**
- * The replacement probability the options ask for (default 1).
- * @throws `EXPBUF_INVALID_ARGUMENT` when both options are given or the length is bad
- */
-export function resolveReplaceProbability(maxSize: number, options: RandomReplacementBufferOptions): number {
-  const { replaceProbability, expectedSurvivalLength } = options;
-  if (replaceProbability !== undefined && expectedSurvivalLength !== undefined) {
-    throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'replaceProbability and expectedSurvivalLength: give one, not both');
-  }
-  if (expectedSurvivalLength !== undefined) {
-    return native.replaceProbabilityFromSurvivalLength(maxSize, expectedSurvivalLength);
-  }
-  return replaceProbability ?? 1;
-}
-
 /** Appends until full, then each new row replaces a uniformly chosen row with probability p. */
 export class RandomReplacementBuffer<const F extends FieldsInput> extends NativeDataBuffer<F> {
   /** The replacement probability in force. */
@@ -36,24 +19,19 @@ export class RandomReplacementBuffer<const F extends FieldsInput> extends Native
 
   /**
    * @throws `EXPBUF_INVALID_ARGUMENT` for p outside [0, 1] or NaN, a bad survival
-   *   length, or both options at once
+   *   length, both options at once, or an unknown option
    */
-  constructor(fields: F, maxSize: number, options: RandomReplacementBufferOptions | NativeBufferInit = {}) {
-    if (ATTACHED in options) {
-      super(fields, maxSize, options);
-      this.replaceProbability = options[ATTACHED].describe().replaceProbability ?? 1;
-      return;
-    }
-    const o = options as RandomReplacementBufferOptions;
-    const p = resolveReplaceProbability(maxSize, o);
-    super(fields, maxSize, { kind: 'random-replacement', seed: o.seed ?? randomSeed(), replaceProbability: p });
-    this.replaceProbability = p;
+  constructor(fields: F, maxSize: number, options?: RandomReplacementBufferOptions) {
+    super('random-replacement', fields, maxSize, options);
+    // The core resolved the options (default, survival length); a random-replacement
+    // buffer always describes its probability.
+    this.replaceProbability = native.bufferDescribe(this[NATIVE]).replaceProbability as number;
   }
 
   /** The buffer behind `handle` (from `handle()` in any thread), in this thread. */
-  static fromHandle<const F extends FieldsInput>(handle: BufferHandle<F>): RandomReplacementBuffer<F> {
-    const { schema, attached, description } = attachBuffer(handle, 'random-replacement');
-    return new RandomReplacementBuffer(schema as F, description.maxSize, { [ATTACHED]: attached });
+  static fromHandle<const F extends FieldsInput>(handle: BufferHandle<RandomReplacementBuffer<F>>): RandomReplacementBuffer<F> {
+    const a = attach<F>(handle, 'random-replacement');
+    return new RandomReplacementBuffer(a.fields, a.maxSize, a.init as RandomReplacementBufferOptions);
   }
 
   /** p = clamp(maxSize / L · (ln maxSize + γ), 0, 1), as pamiq-core computes it. */
@@ -63,6 +41,10 @@ export class RandomReplacementBuffer<const F extends FieldsInput> extends Native
 
   /** Whether `maxSize` rows are held. */
   get isFull(): boolean {
-    return this.native.isFull;
+    return this.size === this.maxSize;
+  }
+
+  protected override describeMore(): Record<string, unknown> {
+    return { replaceProbability: this.replaceProbability };
   }
 }

@@ -1,7 +1,6 @@
-import type { FieldsInput } from '../schema.js';
-import { randomSeed } from '../seed.js';
 import type { BufferHandle } from '../handles.js';
-import { ATTACHED, attachBuffer, NativeDataBuffer, type NativeBufferInit } from './native-buffer.js';
+import type { FieldsInput } from '../schema.js';
+import { attach, NativeDataBuffer } from './native-buffer.js';
 
 export interface ReservoirBufferOptions {
   /** RNG seed, an integer in [0, 2^53); random when absent. */
@@ -10,18 +9,25 @@ export interface ReservoirBufferOptions {
 
 /** Algorithm R: every row ever added is held with the same probability maxSize / totalAdded. */
 export class ReservoirBuffer<const F extends FieldsInput> extends NativeDataBuffer<F> {
-  constructor(fields: F, maxSize: number, options: ReservoirBufferOptions | NativeBufferInit = {}) {
-    super(fields, maxSize, ATTACHED in options ? options : { kind: 'reservoir', seed: (options as ReservoirBufferOptions).seed ?? randomSeed() });
+  /**
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a bad field, size or option (unknown keys too)
+   */
+  constructor(fields: F, maxSize: number, options?: ReservoirBufferOptions) {
+    super('reservoir', fields, maxSize, options);
   }
 
   /** The buffer behind `handle` (from `handle()` in any thread), in this thread. */
-  static fromHandle<const F extends FieldsInput>(handle: BufferHandle<F>): ReservoirBuffer<F> {
-    const { schema, attached, description } = attachBuffer(handle, 'reservoir');
-    return new ReservoirBuffer(schema as F, description.maxSize, { [ATTACHED]: attached });
+  static fromHandle<const F extends FieldsInput>(handle: BufferHandle<ReservoirBuffer<F>>): ReservoirBuffer<F> {
+    const a = attach<F>(handle, 'reservoir');
+    return new ReservoirBuffer(a.fields, a.maxSize, a.init as ReservoirBufferOptions);
   }
 
   /** Rows ever added, held or not. */
   get totalAdded(): number {
-    return this.native.totalAdded;
+    return this.added;
+  }
+
+  protected override describeMore(): Record<string, unknown> {
+    return { totalAdded: this.totalAdded };
   }
 }

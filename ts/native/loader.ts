@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as Binding from '../native/binding.js';
+import { ExpbufError } from '../errors.js';
 
-export interface Platform {
+interface Platform {
   platform: string;
   arch: string;
   /** 'gnu' or 'musl' on Linux. */
@@ -22,7 +22,7 @@ export interface Platform {
 }
 
 /** The platform this process runs on, as the napi-rs package names spell it. */
-export function detectPlatform(): Platform {
+function detectPlatform(): Platform {
   const { platform, arch } = process;
   if (platform === 'linux') {
     const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
@@ -47,7 +47,7 @@ function packageRoot(from: string): { root: string; version: string } | undefine
 }
 
 /** The search, step by step; `load` follows it and a failure reports it. */
-export function nativeCandidates(p = detectPlatform()): { env?: string; local?: string; pkg: string; version: string } {
+function nativeCandidates(p = detectPlatform()): { env?: string; local?: string; pkg: string; version: string } {
   const here = dirname(fileURLToPath(import.meta.url));
   const found = packageRoot(here);
   return {
@@ -58,23 +58,25 @@ export function nativeCandidates(p = detectPlatform()): { env?: string; local?: 
   };
 }
 
-function load(): typeof Binding {
+/** Loads the addon (see the search order above). */
+export function load(): unknown {
   const require = createRequire(import.meta.url);
   const p = detectPlatform();
   const c = nativeCandidates(p);
   if (c.env !== undefined) {
-    if (!existsSync(c.env)) throw new Error(`expbuf: EXPBUF_NATIVE_PATH is set to ${c.env}, which does not exist`);
-    return require(c.env) as typeof Binding;
+    if (!existsSync(c.env)) throw new ExpbufError('EXPBUF_NOT_FOUND', `expbuf: EXPBUF_NATIVE_PATH is set to ${c.env}, which does not exist`);
+    return require(c.env) as unknown;
   }
-  if (c.local !== undefined && existsSync(c.local)) return require(c.local) as typeof Binding;
+  if (c.local !== undefined && existsSync(c.local)) return require(c.local) as unknown;
   let cause: unknown;
   try {
-    return require(c.pkg) as typeof Binding;
+    return require(c.pkg) as unknown;
   } catch (e) {
     cause = e;
   }
   const libc = p.libc === 'gnu' ? ` (glibc ${p.glibc})` : p.libc === 'musl' ? ' (musl)' : '';
-  throw new Error(
+  throw new ExpbufError(
+    'EXPBUF_NOT_FOUND',
     `expbuf: no native addon for ${p.platform} ${p.arch}${libc}. ` +
       `Looked for EXPBUF_NATIVE_PATH (unset), ${c.local ?? 'a local build (no expbuf package root found)'}, and the package ${c.pkg}. ` +
       `Either install the package for this platform: npm install ${c.pkg}${c.version ? `@${c.version}` : ''} ` +
@@ -85,4 +87,3 @@ function load(): typeof Binding {
   );
 }
 
-export const native: typeof Binding = load();

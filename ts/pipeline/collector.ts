@@ -1,77 +1,98 @@
-import type { NativeQueue } from '../../native/binding.js';
+import type { InspectOptions } from 'node:util';
 import { now } from '../clock.js';
-import { encodeBatch, RowStage } from '../encode.js';
 import { ExpbufError } from '../errors.js';
-import { readHandle, type CollectorHandle } from '../handles.js';
-import { native } from '../native.js';
-import { layoutOf, type Layout } from '../schema.js';
+import { handleId, type CollectorHandle } from '../handles.js';
+import { custom, show } from '../inspect.js';
+import { INFO, native, slots, type QueueRef, type RingRef } from '../native/binding.js';
+import { encodeBatch } from '../rows/columns.js';
+import { RowWriter } from '../rows/writer.js';
+import { layoutFromInfo, type Layout } from '../schema.js';
 
-/** Rows staged per collector before they are handed to the queue in one native call. */
-export const STAGE_ROWS = 1024;
+/** The counter slots of a queue's block. */
+export const QUEUE = slots(INFO.counters.queue, ['queued', 'dropped', 'maxQueueSize'] as const);
 
-/** Collectors on this thread holding staged rows; `DataUser.update()` flushes them. */
-const pending = new Set<DataCollector<object>>();
+/** This thread's ring on one queue, shared by every collector of the thread on it. */
+interface ThreadRing {
+  ring: RingRef;
+  writer: RowWriter;
+  /** Open collectors of this thread using it. */
+  users: number;
+}
 
-/** Hands every staged row on this thread to its queue. */
-export function flushPending(): void {
-  for (const c of pending) c.flush();
+/** This thread's rings, by queue id: collectors on one queue keep one collect order. */
+const rings = new Map<number, ThreadRing>();
+
+function ringFor(queue: QueueRef, layout: Layout): ThreadRing {
+  const id = native.queueId(queue);
+  let r = rings.get(id);
+  if (r === undefined) {
+    const { ring, view } = native.queueRing(queue);
+    const writer: RowWriter = new RowWriter(layout, view, {
+      publish: (tail, bytes, offsets) => native.ringPublish(ring, tail, bytes, offsets),
+      spill: () => native.ringSpill(ring),
+    });
+    r = { ring, writer, users: 0 };
+    rings.set(id, r);
+  }
+  r.users++;
+  return r;
+}
+
+function releaseRing(queue: QueueRef, r: ThreadRing): void {
+  r.writer.publish();
+  if (--r.users === 0) rings.delete(native.queueId(queue));
 }
 
 /**
  * The inference side of a `DataUser`: collects steps into a native queue.
  *
- * Steps are checked at `collect` time and staged in preallocated typed columns; a full
- * stage of `STAGE_ROWS` rows is handed over in one native call. Staged rows reach the
- * queue at the latest when this thread calls `flush()` or returns to its event loop
- * (a microtask), and a `DataUser.update()` on this thread flushes first, so it sees
- * every row collected before it.
+ * `collect` checks a step and writes it straight into this thread's ring of the queue
+ * (native memory), stamped with the time; no native call is made per step. Rows reach
+ * the queue at the latest when this thread calls `flush()` or returns to its event
+ * loop (a microtask), and a `DataUser.update()` on this thread flushes first, so it
+ * sees every row collected before it. Every collector of one thread on one queue (the
+ * user's own, or any made by `fromHandle`) writes into the same ring, so their rows
+ * keep their collect order.
  *
- * A collector may live in another worker thread than its user: pass `handle()` to
- * the worker with `postMessage` and call `DataCollector.fromHandle(h)` there.
+ * A collector may live in another worker thread than its user: pass `handle()` to the
+ * worker with `postMessage` and call `DataCollector.fromHandle(h)` there.
  *
  * @typeParam T - one step
  */
-export class DataCollector<T extends object = Record<string, unknown>> {
-  readonly #queue: NativeQueue;
-  readonly #stage: RowStage;
-  readonly #flushTask = (): void => this.flush();
+export class DataCollector<T extends object> {
+  readonly #queue: QueueRef;
+  readonly #layout: Layout;
+  readonly #ring: ThreadRing;
+  readonly #counters: Float64Array;
   #closed = false;
 
   /** @internal Created by `DataUser` or `fromHandle`. */
-  constructor(queue: NativeQueue, layout: Layout) {
+  constructor(queue: QueueRef, layout: Layout) {
     this.#queue = queue;
-    this.#stage = new RowStage(layout, STAGE_ROWS);
+    this.#layout = layout;
+    this.#ring = ringFor(queue, layout);
+    this.#counters = new Float64Array(native.queueCounters(queue));
   }
 
   /**
    * A collector on the same native queue as the one that made `handle`, in this
-   * thread, with the same field checks.
+   * thread, with the same field checks. Give the step type with the handle's type:
+   * `DataCollector.fromHandle(workerData as CollectorHandle<Step>)`.
    * @throws `EXPBUF_INVALID_ARGUMENT` for something that is not a collector handle;
    *   `EXPBUF_CLOSED` when every holder of the queue has closed it
    */
-  static fromHandle<T extends object = Record<string, unknown>>(handle: CollectorHandle<T>): DataCollector<T> {
-    const { id, schema } = readHandle(handle, 'expbuf.collector');
-    return new DataCollector<T>(native.NativeQueue.attach(id), layoutOf(schema));
+  static fromHandle<T extends object = never>(handle: CollectorHandle<T>): DataCollector<T> {
+    const queue = native.queueAttach(handleId(handle, 'expbuf.collector'));
+    return new DataCollector<T>(queue, layoutFromInfo(native.queueFields(queue)));
   }
 
   /** A structured-cloneable handle for `postMessage`; see `fromHandle`. */
   handle(): CollectorHandle<T> {
-    this.#checkOpen();
-    return { kind: 'expbuf.collector', id: this.#queue.handle(), fields: this.#stage.layout.decls };
+    this.#open();
+    return { kind: 'expbuf.collector', id: native.queueId(this.#queue) };
   }
 
-  /**
-   * Hands staged rows over, then releases this collector's hold on the queue. Rows
-   * already handed over stay queued for the user.
-   */
-  close(): void {
-    if (this.#closed) return;
-    this.flush();
-    this.#closed = true;
-    this.#queue.close();
-  }
-
-  #checkOpen(): void {
+  #open(): void {
     if (this.#closed) throw new ExpbufError('EXPBUF_CLOSED', 'collector: closed');
   }
 
@@ -80,14 +101,8 @@ export class DataCollector<T extends object = Record<string, unknown>> {
    * @throws `EXPBUF_MISSING_FIELD`, `EXPBUF_UNKNOWN_FIELD`, `EXPBUF_BAD_VALUE`; nothing is collected then
    */
   collect(step: T): void {
-    if (this.#closed) this.#checkOpen();
-    const stage = this.#stage;
-    stage.put(step, now());
-    if (stage.count === 1) {
-      pending.add(this);
-      queueMicrotask(this.#flushTask);
-    }
-    if (stage.count === stage.capacity) this.flush();
+    if (this.#closed) this.#open();
+    this.#ring.writer.put(step, now());
   }
 
   /**
@@ -100,30 +115,53 @@ export class DataCollector<T extends object = Record<string, unknown>> {
 
   /**
    * @internal Collects a batch stamped with the given times (one per row; default:
-   * now), as a pool follower hands over the rows it pulled.
+   * now), as a pool follower hands over the rows it pulled. The rows staged before
+   * are handed over first, so the batch follows them.
    */
   collectBatchAt(columns: unknown, times: Float64Array | undefined): void {
-    this.#checkOpen();
-    const e = encodeBatch(this.#stage.layout, columns);
-    this.flush();
+    this.#open();
+    const e = encodeBatch(this.#layout, columns);
     const timestamps = times ?? new Float64Array(e.rows).fill(now());
-    this.#queue.push(e.rows, e.typed, e.anyBytes, e.anyOffsets, timestamps);
+    const w = this.#ring.writer;
+    const pending = w.takeAny();
+    w.head = native.queuePush(this.#ring.ring, w.tail, pending?.bytes, pending?.offsets, e.rows, e.typed, e.anyBytes, e.anyOffsets, timestamps);
+    w.published = w.tail;
   }
 
   /** Hands staged rows to the queue now. */
   flush(): void {
-    const stage = this.#stage;
-    pending.delete(this);
-    if (stage.count === 0) return;
-    const e = stage.encoded();
-    this.#queue.push(e.rows, e.typed, e.anyBytes, e.anyOffsets, stage.timestamps.subarray(0, e.rows));
-    stage.clear();
+    this.#ring.writer.publish();
   }
 
   /** Rows the queue dropped because it was full (after handing over staged rows). */
   get droppedCount(): number {
-    this.#checkOpen();
+    this.#open();
     this.flush();
-    return this.#queue.dropped;
+    return this.#counters[QUEUE.dropped];
+  }
+
+  /** Rows waiting in the queue (after handing over staged rows; other threads' rows as last published). */
+  get queued(): number {
+    this.#open();
+    this.flush();
+    return this.#counters[QUEUE.queued];
+  }
+
+  /**
+   * Hands staged rows over, then releases this collector's hold on the queue. Rows
+   * already handed over stay queued for the user.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseRing(this.#queue, this.#ring);
+    native.queueClose(this.#queue);
+  }
+
+  /** What printing shows: fields, queue length and drops. */
+  [custom](depth: number, options: InspectOptions): string {
+    if (this.#closed) return show('DataCollector', { closed: true }, depth, options);
+    const max = this.#counters[QUEUE.maxQueueSize];
+    return show('DataCollector', { fields: this.#layout.summary, queued: this.queued, maxQueueSize: max, dropped: this.droppedCount }, depth, options);
   }
 }

@@ -1,19 +1,35 @@
-import type { DataBuffer } from '../buffers/data-buffer.js';
+import type { InspectOptions } from 'node:util';
 import { join } from 'node:path';
+import type { DataBuffer } from '../buffers/data-buffer.js';
 import { ExpbufError } from '../errors.js';
+import { custom, show } from '../inspect.js';
 import { entryDir, saveStaged } from '../state.js';
 import type { DataCollector } from './collector.js';
-import { DataUser, type DataUserOptions } from './user.js';
+import { DataUser, type DataUserOptions, type StepOfBuffer } from './user.js';
 
-/** Collectors by name; each may be acquired once, by the component that collects into it. */
-export class DataCollectorsDict extends Map<string, DataCollector<object>> {
+type AnyUser = DataUser<DataBuffer<object, unknown>>;
+/** Users by name, as a type: what `DataUsersDict.get` and `Trainer.getDataUser` return. */
+export type UsersOf<M extends Record<string, DataBuffer<object, unknown>>> = { [K in keyof M]: DataUser<M[K]> };
+/** The collectors of a dict of users, by name. */
+export type CollectorsOf<U extends Record<string, AnyUser>> = { [K in keyof U]: U[K] extends DataUser<infer B> ? DataCollector<StepOfBuffer<B>> : never };
+
+/**
+ * Collectors by name; each may be acquired once, by the component that collects into it.
+ * @typeParam C - the collectors by name (their step types)
+ */
+export class DataCollectorsDict<C extends Record<string, DataCollector<object>> = Record<string, DataCollector<object>>> extends Map<string, DataCollector<object>> {
   readonly #acquired = new Set<string>();
+
+  /** An empty dict: fill it with `set`. */
+  constructor() {
+    super();
+  }
 
   /**
    * Takes the collector `name` for the caller.
    * @throws `EXPBUF_NOT_FOUND` for an unknown name, `EXPBUF_ALREADY_ACQUIRED` for a second acquire
    */
-  acquire<T extends object = Record<string, unknown>>(name: string): DataCollector<T> {
+  acquire<K extends keyof C & string>(name: K): C[K] {
     const c = this.get(name);
     if (c === undefined) {
       throw new ExpbufError('EXPBUF_NOT_FOUND', `name: no data collector '${name}' (have ${[...this.keys()].join(', ') || 'none'})`);
@@ -22,22 +38,40 @@ export class DataCollectorsDict extends Map<string, DataCollector<object>> {
       throw new ExpbufError('EXPBUF_ALREADY_ACQUIRED', `name: data collector '${name}' is already acquired`);
     }
     this.#acquired.add(name);
-    return c as unknown as DataCollector<T>;
+    return c as C[K];
+  }
+
+  [custom](depth: number, options: InspectOptions): string {
+    return show('DataCollectorsDict', { names: [...this.keys()], acquired: [...this.#acquired] }, depth, options);
   }
 }
 
-/** Data users by name, with the dict of their collectors. */
-export class DataUsersDict extends Map<string, DataUser<object, unknown>> {
-  readonly #collectors = new DataCollectorsDict();
+/**
+ * Data users by name, with the dict of their collectors.
+ * @typeParam U - the users by name (their buffer types)
+ */
+export class DataUsersDict<U extends Record<string, AnyUser> = Record<string, AnyUser>> extends Map<string, AnyUser> {
+  readonly #collectors = new DataCollectorsDict<CollectorsOf<U>>();
 
   /** The collectors of every user in this dict, by the same names. */
-  get dataCollectorsDict(): DataCollectorsDict {
+  get dataCollectorsDict(): DataCollectorsDict<CollectorsOf<U>> {
     return this.#collectors;
   }
 
-  override set(name: string, user: DataUser<object, unknown>): this {
+  /** The user `name`, typed by the dict's users. */
+  override get<K extends keyof U & string>(name: K): U[K] | undefined {
+    return super.get(name) as U[K] | undefined;
+  }
+
+  /** An empty dict: fill it with `set`, or use `fromDataBuffers`. */
+  constructor() {
+    super();
+  }
+
+  /** Adds `user`, and its collector to `dataCollectorsDict` under the same name. */
+  override set(name: string, user: AnyUser): this {
     super.set(name, user);
-    this.#collectors?.set(name, user.collector);
+    this.#collectors.set(name, user.collector);
     return this;
   }
 
@@ -60,9 +94,13 @@ export class DataUsersDict extends Map<string, DataUser<object, unknown>> {
   }
 
   /** A user (and its collector) for each named buffer. */
-  static fromDataBuffers(buffers: Record<string, DataBuffer<object, unknown>>, options: DataUserOptions = {}): DataUsersDict {
-    const dict = new DataUsersDict();
+  static fromDataBuffers<const M extends Record<string, DataBuffer<object, unknown>>>(buffers: M, options?: DataUserOptions): DataUsersDict<UsersOf<M>> {
+    const dict = new DataUsersDict<UsersOf<M>>();
     for (const [name, buffer] of Object.entries(buffers)) dict.set(name, new DataUser(buffer, options));
     return dict;
+  }
+
+  [custom](depth: number, options: InspectOptions): string {
+    return show('DataUsersDict', Object.fromEntries(this), depth, options);
   }
 }

@@ -1,34 +1,17 @@
-import type { NativeUser } from '../../native/binding.js';
-import { DataBuffer } from '../buffers/data-buffer.js';
-import { NativeDataBuffer } from '../buffers/native-buffer.js';
-import { decodeColumns, rowOf } from '../encode.js';
-import { ExpbufError } from '../errors.js';
-import { native } from '../native.js';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { InspectOptions } from 'node:util';
+import { DataBuffer, LAYOUT } from '../buffers/data-buffer.js';
+import { NATIVE, NativeDataBuffer } from '../buffers/native-buffer.js';
+import { ExpbufError, invalid } from '../errors.js';
+import { custom, show } from '../inspect.js';
+import { INFO, native, type QueueRef, type UserRef } from '../native/binding.js';
 import { checkPageSize, checkQuery, concatItems, type PoolQuery } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
-import { layoutOf, sameLayout, type FieldsInput, type Schema } from '../schema.js';
-import { saveStaged, task, type Prepared } from '../state.js';
-import { DataCollector, flushPending } from './collector.js';
-
-/** The pull cursor saved with a user (0 for a state saved before cursors existed). */
-async function readCursor(path: string): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return 0;
-  }
-  let cursor: unknown;
-  try {
-    cursor = (JSON.parse(text) as { cursor?: unknown }).cursor;
-  } catch (e) {
-    throw new ExpbufError('EXPBUF_CORRUPT_STATE', `follow.json: not JSON (${(e as Error).message})`, { cause: e });
-  }
-  if (!(Number.isInteger(cursor) && (cursor as number) >= 0)) throw new ExpbufError('EXPBUF_CORRUPT_STATE', `follow.json: cursor ${String(cursor)} is not a non-negative integer`);
-  return cursor as number;
-}
+import { decodeColumns, rowOf } from '../rows/columns.js';
+import { flushWriters } from '../rows/writer.js';
+import type { FieldsInput, Schema } from '../schema.js';
+import { saveStaged, type Prepared } from '../state.js';
+import { DataCollector, QUEUE } from './collector.js';
+import { join } from 'node:path';
 
 export interface DataUserOptions {
   /**
@@ -38,55 +21,67 @@ export interface DataUserOptions {
   maxQueueSize?: number;
 }
 
+/** The step type of a buffer. */
+export type StepOfBuffer<B> = B extends DataBuffer<infer T, unknown> ? T : never;
+
 /**
  * The training side: owns a buffer and the queue its collector fills.
  *
- * @typeParam T - one step
- * @typeParam R - what the buffer's `getData()` returns
+ * @typeParam B - the buffer (its type carries the step and data types)
  */
-export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
+export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<string, unknown>, unknown>> {
   /** The collector that feeds this user's queue. */
-  readonly collector: DataCollector<T>;
-  readonly #buffer: DataBuffer<T, R>;
-  readonly #user: NativeUser;
-  readonly #maxQueueSize: number;
+  readonly collector: DataCollector<StepOfBuffer<B>>;
+  /** The buffer rows are moved into. */
+  readonly buffer: B;
+  readonly #user: UserRef;
+  readonly #queue: QueueRef;
+  readonly #counters: Float64Array;
   #follow: { pool: Pool<Schema>; query: PoolQuery; pageSize: number } | undefined;
   /** Storage sequence of the last pool item pulled. */
   #cursor = 0;
+  #closed = false;
 
   /**
    * @param buffer - a native buffer or a user `DataBuffer` subclass
-   * @throws `EXPBUF_INVALID_ARGUMENT` for a bad `maxQueueSize`
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a bad `maxQueueSize` or an unknown option
    */
-  constructor(buffer: DataBuffer<T, R>, options: DataUserOptions = {}) {
-    if (!(buffer instanceof DataBuffer)) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: expected a DataBuffer');
-    }
-    this.#buffer = buffer;
-    this.#maxQueueSize = options.maxQueueSize ?? buffer.maxSize;
-    const queue = new native.NativeQueue(buffer.layout.decls, this.#maxQueueSize);
-    this.#user = new native.NativeUser(queue, buffer.maxSize);
-    this.collector = new DataCollector<T>(queue, buffer.layout);
+  constructor(buffer: B, options?: DataUserOptions) {
+    if (!(buffer instanceof DataBuffer)) throw invalid('buffer: expected a DataBuffer (a native buffer or your subclass)');
+    this.buffer = buffer;
+    const layout = buffer[LAYOUT];
+    // A native buffer's queue shares its schema (the core then checks a pointer per
+    // update), and the user is bound to it once.
+    const target = buffer instanceof NativeDataBuffer ? (buffer as NativeDataBuffer<FieldsInput>)[NATIVE] : undefined;
+    this.#queue = native.queueNew(target ?? layout.info, options, buffer.maxSize);
+    this.#user = native.userNew(this.#queue, buffer.maxSize, target);
+    this.#counters = new Float64Array(native.queueCounters(this.#queue));
+    this.collector = new DataCollector<StepOfBuffer<B>>(this.#queue, layout);
   }
 
-  /** The buffer rows are moved into. */
-  get buffer(): DataBuffer<T, R> {
-    return this.#buffer;
+  #open(): void {
+    if (this.#closed) throw new ExpbufError('EXPBUF_CLOSED', 'user: closed');
   }
 
   /**
-   * Moves every queued row into the buffer (one native call for native buffers; one
-   * `add` per row for user buffers) and logs their collect times.
+   * Moves every queued row into the buffer (one native call for native buffers, none
+   * when nothing is queued; one `add` per row for user buffers) and logs their collect
+   * times. Rows collected on this thread before the call are included.
    * @returns the number of rows moved
    */
   update(): number {
-    flushPending();
-    const buffer = this.#buffer;
+    this.#open();
+    flushWriters();
+    const buffer = this.buffer as DataBuffer<object, unknown>;
     if (buffer instanceof NativeDataBuffer) {
-      return this.#user.drainInto((buffer as NativeDataBuffer<FieldsInput>).native);
+      // Applies the buffer's staged adds first (and throws once it is closed).
+      void buffer[NATIVE];
+      if (this.#counters[QUEUE.queued] === 0) return 0;
+      return native.userUpdate(this.#user);
     }
-    const cols = decodeColumns(buffer.layout, this.#user.drain(), true);
-    for (let r = 0; r < cols.rows; r++) buffer.add(rowOf(buffer.layout, cols, r) as T);
+    const layout = buffer[LAYOUT];
+    const cols = decodeColumns(layout, native.userDrain(this.#user), true);
+    for (let r = 0; r < cols.rows; r++) buffer.add(rowOf(layout, cols, r));
     return cols.rows;
   }
 
@@ -98,10 +93,8 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
    * @throws `EXPBUF_SCHEMA_MISMATCH` when the pool's fields differ from the buffer's
    */
   follow(pool: Pool<Schema>, options: { query?: PoolQuery; pageSize?: number } = {}): void {
-    if (!sameLayout(layoutOf(pool.schema), this.#buffer.layout)) {
-      throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `pool: its fields ${JSON.stringify(layoutOf(pool.schema).decls)} differ from the buffer's ${JSON.stringify(this.#buffer.layout.decls)}`);
-    }
-    this.#follow = { pool, query: checkQuery(options.query), pageSize: checkPageSize(options.pageSize ?? 100) };
+    native.expectSameFields(pool.schema, this.buffer[LAYOUT].info, 'the pool', 'the buffer');
+    this.#follow = { pool, query: checkQuery(options.query), pageSize: checkPageSize(options.pageSize ?? INFO.defaults.pageSize) };
   }
 
   /** The storage sequence of the last pool item pulled (0: none yet). */
@@ -118,16 +111,18 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
    */
   async pull(): Promise<number> {
     const f = this.#follow;
-    if (f === undefined) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'pull: this user follows no pool (call follow(pool) first)');
+    if (f === undefined) throw invalid('pull: this user follows no pool (call follow(pool) first)');
+    const layout = this.buffer[LAYOUT];
+    const max = this.#counters[QUEUE.maxQueueSize];
     let rows = 0;
     for await (const page of f.pool.iterate(f.query, { pageSize: f.pageSize, after: this.#cursor })) {
-      const { columns, times } = concatItems(this.#buffer.layout, page);
+      const { columns, times } = concatItems(layout, page);
       // In chunks the queue holds whole: a bounded queue must not drop pulled rows.
       const n = times.length;
-      const chunk = Number.isFinite(this.#maxQueueSize) ? this.#maxQueueSize : n;
+      const chunk = Number.isFinite(max) ? max : n;
       for (let at = 0; at < n; at += chunk) {
         const end = Math.min(n, at + chunk);
-        const part = Object.fromEntries(this.#buffer.layout.typed.map((fl) => [fl.name, columns[fl.name].subarray(at * fl.elements, end * fl.elements)]));
+        const part = Object.fromEntries(layout.typed.map((fl) => [fl.name, columns[fl.name].subarray(at * fl.elements, end * fl.elements)]));
         this.collector.collectBatchAt(part, times.subarray(at, end));
         this.update();
       }
@@ -138,9 +133,9 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
   }
 
   /** Updates, then returns the buffer's data. */
-  getData(): R {
+  getData(): B extends DataBuffer<object, infer R> ? R : never {
     this.update();
-    return this.#buffer.getData();
+    return this.buffer.getData() as B extends DataBuffer<object, infer R> ? R : never;
   }
 
   /**
@@ -149,19 +144,21 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
    * `maxSize` rows added.
    */
   countDataAddedSince(since: number): number {
-    return this.#user.countAddedSince(since);
+    this.#open();
+    return native.userCountSince(this.#user, since);
   }
 
   /** Rows the buffer holds. */
   get size(): number {
-    return this.#buffer.size;
+    return this.buffer.size;
   }
 
   /**
    * Saves the buffer (sub-directory `buffer`), the rows still queued with their collect
-   * times, and the collect-time log (sub-directory `user`) into `dir`, atomically as a
-   * whole. A user-written buffer needs a `saveState` hook.
-   * @throws `EXPBUF_INVALID_ARGUMENT` for a buffer without `saveState`
+   * times, the collect-time log and the pool cursor (sub-directory `user`, checksummed
+   * like every state file) into `dir`, atomically as a whole. A user-written buffer
+   * needs a `saveState` hook.
+   * @throws `EXPBUF_INVALID_ARGUMENT` for a buffer without `saveState`; `EXPBUF_IO`
    */
   async saveState(dir: string): Promise<void> {
     await saveStaged(dir, (staged) => this.writeState(staged));
@@ -169,9 +166,9 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
 
   /**
    * Restores what `saveState` wrote: the buffer, the log (so `countDataAddedSince`
-   * answers as before), and the queued rows, which go before any collected since.
-   * Every part is read and checked before anything changes (a user-written buffer's
-   * `loadState` hook runs last).
+   * answers as before), the cursor, and the queued rows, which go before any collected
+   * since. Every part is read and checked before anything changes (a user-written
+   * buffer's `loadState` hook runs last).
    * @throws `EXPBUF_CORRUPT_STATE`, `EXPBUF_SCHEMA_MISMATCH`
    */
   async loadState(dir: string): Promise<void> {
@@ -180,31 +177,30 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
 
   /** @internal Writes this user's state into `dir`, a part of a staged state. */
   async writeState(dir: string): Promise<void> {
-    flushPending();
-    const buffer = this.#buffer;
-    if (buffer instanceof NativeDataBuffer) await (buffer as NativeDataBuffer<FieldsInput>).writeState(join(dir, 'buffer'));
+    this.#open();
+    flushWriters();
+    const buffer = this.buffer as DataBuffer<object, unknown>;
+    if (buffer instanceof NativeDataBuffer) await buffer.writeState(join(dir, 'buffer'));
     else if (buffer.saveState) await buffer.saveState(join(dir, 'buffer'));
-    else throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: this DataBuffer has no saveState, so its state cannot be saved');
-    await task(this.#user.writeState(join(dir, 'user')));
-    await writeFile(join(dir, 'follow.json'), JSON.stringify({ cursor: this.#cursor }));
+    else throw invalid('buffer: this DataBuffer has no saveState, so its state cannot be saved');
+    await native.userWrite(this.#user, join(dir, 'user'), this.#cursor);
   }
 
   /** @internal Reads and checks this user's state in `dir`; `apply()` puts it in place. */
   async prepareLoad(dir: string): Promise<Prepared> {
-    const buffer = this.#buffer;
+    this.#open();
+    const buffer = this.buffer as DataBuffer<object, unknown>;
     if (!(buffer instanceof NativeDataBuffer) && !buffer.loadState) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'buffer: this DataBuffer has no loadState, so its state cannot be loaded');
+      throw invalid('buffer: this DataBuffer has no loadState, so its state cannot be loaded');
     }
-    const user = await task(this.#user.prepareLoad(join(dir, 'user')));
-    const cursor = await readCursor(join(dir, 'follow.json'));
-    const nativeBuffer = buffer instanceof NativeDataBuffer ? await (buffer as NativeDataBuffer<FieldsInput>).prepareLoad(join(dir, 'buffer')) : undefined;
+    const user = await native.userPrepareLoad(this.#user, join(dir, 'user'));
+    const nativeBuffer = buffer instanceof NativeDataBuffer ? await buffer.prepareLoad(join(dir, 'buffer')) : undefined;
     return {
       apply: async () => {
         if (nativeBuffer) await nativeBuffer.apply();
         else await buffer.loadState?.(join(dir, 'buffer'));
-        flushPending();
-        this.#user.applyLoad(user);
-        this.#cursor = cursor;
+        flushWriters();
+        this.#cursor = native.userApplyLoad(this.#user, user);
       },
     };
   }
@@ -215,7 +211,18 @@ export class DataUser<T extends object = Record<string, unknown>, R = unknown> {
    * buffer stays usable; close it on its own.
    */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.collector.close();
-    this.#user.close();
+    native.userClose(this.#user);
+    native.queueClose(this.#queue);
+  }
+
+  /** What printing shows: the buffer, the queue's length, bound and drops. */
+  [custom](depth: number, options: InspectOptions): string {
+    if (this.#closed) return show('DataUser', { closed: true }, depth, options);
+    flushWriters();
+    const c = this.#counters;
+    return show('DataUser', { buffer: this.buffer, queued: c[QUEUE.queued], maxQueueSize: c[QUEUE.maxQueueSize], dropped: c[QUEUE.dropped] }, depth, options);
   }
 }

@@ -12,14 +12,34 @@
  * one scan on open; steps are read from the log on demand.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { InspectOptions } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { now } from '../clock.js';
-import { ExpbufError } from '../errors.js';
+import { ExpbufError, invalid, ioError } from '../errors.js';
+import { custom, show } from '../inspect.js';
+import { native } from '../native/binding.js';
 import type { Layout, Schema } from '../schema.js';
-import { checkAfter, checkPageSize, checkQuery, encodeItems, matches, poolLayout, storedItem, type IterateOptions, type ItemInput, type ItemSummary, type PoolQuery, type StoredItem } from './items.js';
+import { writeFileDurably } from '../state.js';
+import {
+  alreadyStored,
+  checkId,
+  checkIterateOptions,
+  checkPoolFields,
+  checkQuery,
+  checkSample,
+  encodeItems,
+  matches,
+  poolLayout,
+  storedItem,
+  type IterateOptions,
+  type ItemInput,
+  type ItemSummary,
+  type PoolQuery,
+  type StoredItem,
+} from './items.js';
 import type { Pool } from './pool.js';
 
 const FORMAT = 'expbuf-pool';
@@ -34,15 +54,6 @@ interface Located extends ItemSummary {
 }
 
 type Entry = { op: 'store'; items: ItemSummary[] } | { op: 'delete'; ids: string[] };
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class EmbeddedPool<S extends Schema> implements Pool<S> {
   readonly schema: S;
@@ -68,30 +79,29 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   /**
    * Opens (creating if needed) the pool in directory `dir` for `schema`.
    * @throws `EXPBUF_SCHEMA_MISMATCH` when the pool was made for other fields;
-   *   `EXPBUF_INVALID_ARGUMENT` when another live process has it open
+   *   `EXPBUF_LOCKED` when another live process has it open; `EXPBUF_INVALID_ARGUMENT`
+   *   when `dir` is a file; `EXPBUF_IO` when the file system fails
    */
   static async open<S extends Schema>(dir: string, schema: S): Promise<EmbeddedPool<S>> {
     const layout = poolLayout(schema);
-    mkdirSync(dir, { recursive: true });
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw invalid(`url: ${dir} is a file, not a pool directory`);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(dir, 'create the pool directory', e);
+    }
     const meta = join(dir, 'pool.json');
     if (existsSync(meta)) {
       let saved: { format?: string; version?: number; fields?: unknown };
       try {
         saved = JSON.parse(readFileSync(meta, 'utf8')) as typeof saved;
       } catch (e) {
-        throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: not JSON (${(e as Error).message})`);
+        throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: not JSON (${(e as Error).message})`, { cause: e });
       }
       if (saved.format !== FORMAT || saved.version !== VERSION) throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: format ${saved.format} version ${saved.version}, not ${FORMAT} ${VERSION}`);
-      if (JSON.stringify(saved.fields) !== JSON.stringify(layout.decls)) {
-        throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `schema: the pool at ${dir} holds ${JSON.stringify(saved.fields)}, not ${JSON.stringify(layout.decls)}`);
-      }
+      checkPoolFields(saved.fields, layout, dir);
     } else {
-      const tmp = `${meta}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, version: VERSION, fields: layout.decls }));
-      const fd = openSync(tmp, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, meta);
+      await writeFileDurably(meta, JSON.stringify({ format: FORMAT, version: VERSION, fields: layout.info }));
     }
     EmbeddedPool.#lock(dir);
     const pool = new EmbeddedPool(dir, schema, layout);
@@ -99,7 +109,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
       await pool.#recover();
     } catch (e) {
       rmSync(join(dir, 'lock'), { force: true });
-      throw e;
+      throw isExpbuf(e) ? e : ioError(join(dir, 'log.bin'), 'read', e);
     }
     return pool;
   }
@@ -113,10 +123,10 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
         closeSync(fd);
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(lock, 'create the lock', e);
         const pid = Number(readFileSync(lock, 'utf8'));
-        if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-          throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: the pool at ${dir} is open in process ${pid}`);
+        if (Number.isInteger(pid) && pid > 0 && native.processAlive(pid)) {
+          throw new ExpbufError('EXPBUF_LOCKED', `url: the pool at ${dir} is open in process ${pid}`);
         }
         rmSync(lock, { force: true }); // left by a process that died
       }
@@ -162,11 +172,15 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     }
   }
 
-  /** Runs `fn` after every earlier call, refusing once closed. */
+  /** Runs `fn` after every earlier call, refusing once closed; a file failure rejects as `EXPBUF_IO`. */
   #run<T>(fn: (log: FileHandle) => Promise<T>): Promise<T> {
-    const next = this.#queue.then(() => {
+    const next = this.#queue.then(async () => {
       if (this.#log === undefined) throw new ExpbufError('EXPBUF_CLOSED', 'pool: closed');
-      return fn(this.#log);
+      try {
+        return await fn(this.#log);
+      } catch (e) {
+        throw isExpbuf(e) ? e : ioError(join(this.#dir, 'log.bin'), 'access', e);
+      }
     });
     this.#queue = next.catch(() => undefined);
     return next;
@@ -194,11 +208,11 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     return base + FRAME + 4 + header.length;
   }
 
-  store(items: ItemInput<S>[]): Promise<string[]> {
+  async store(items: ItemInput<S>[]): Promise<string[]> {
     const encoded = encodeItems(this.#layout, items, now(), randomUUID);
     return this.#run(async (log) => {
       for (const e of encoded) {
-        if (this.#index.has(e.summary.id)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `items: id '${e.summary.id}' is already stored`);
+        if (this.#index.has(e.summary.id)) throw alreadyStored(e.summary.id);
       }
       if (encoded.length === 0) return [];
       // Columns item by item, field by field: the order #apply reads them back in.
@@ -228,7 +242,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     return storedItem<S>(this.#layout, item, bytes, item.seq);
   }
 
-  find(query?: PoolQuery): Promise<StoredItem<S>[]> {
+  async find(query?: PoolQuery): Promise<StoredItem<S>[]> {
     const q = checkQuery(query);
     return this.#run(async (log) => {
       const out = [];
@@ -239,8 +253,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
 
   async *iterate(query?: PoolQuery, options: IterateOptions = {}): AsyncIterable<StoredItem<S>[]> {
     const q = checkQuery(query);
-    const pageSize = checkPageSize(options.pageSize);
-    const after = checkAfter(options.after);
+    const { pageSize, after } = checkIterateOptions(options);
     const selected = await this.#run(async () => this.#select(q, after));
     for (let i = 0; i < selected.length; i += pageSize) {
       const page = selected.slice(i, i + pageSize);
@@ -253,14 +266,13 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     }
   }
 
-  count(query?: PoolQuery): Promise<number> {
+  async count(query?: PoolQuery): Promise<number> {
     const q = checkQuery(query);
     return this.#run(async () => this.#select(q).length);
   }
 
-  sample(size: number, options: { query?: PoolQuery } = {}): Promise<StoredItem<S>[]> {
-    if (!(Number.isInteger(size) && size >= 1)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `size: ${size} is not a positive integer`);
-    const q = checkQuery(options.query);
+  async sample(size: number, options?: { query?: PoolQuery }): Promise<StoredItem<S>[]> {
+    const q = checkSample(size, options);
     return this.#run(async (log) => {
       const pool = this.#select({ ...q, limit: undefined });
       // A partial Fisher-Yates: `size` distinct items, uniformly.
@@ -275,8 +287,8 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     });
   }
 
-  delete(id: string): Promise<boolean> {
-    if (typeof id !== 'string') throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'id: expected a string');
+  async delete(id: string): Promise<boolean> {
+    checkId(id);
     return this.#run(async (log) => {
       if (!this.#index.has(id)) return false;
       await this.#append(log, { op: 'delete', ids: [id] }, []);
@@ -297,4 +309,14 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  /** What printing shows: where it is, how many items, the fields. */
+  [custom](depth: number, options: InspectOptions): string {
+    const open = this.#log !== undefined;
+    return show('EmbeddedPool', { dir: this.#dir, ...(open ? { items: this.#index.size } : { closed: true }), fields: this.#layout.summary }, depth, options);
+  }
+}
+
+function isExpbuf(e: unknown): boolean {
+  return e instanceof ExpbufError;
 }

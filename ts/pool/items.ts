@@ -3,8 +3,9 @@
  * step), each with string/number metadata; and the queries that select them. Both
  * backends take these types and follow these rules.
  */
-import { encodeBatch } from '../encode.js';
-import { ExpbufError } from '../errors.js';
+import { ExpbufError, invalid } from '../errors.js';
+import { INFO, native } from '../native/binding.js';
+import { encodeBatch } from '../rows/columns.js';
 import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf, type TypedArray } from '../schema.js';
 
 export type Meta = Record<string, string | number>;
@@ -79,10 +80,6 @@ export interface ItemSummary {
   /** startTime of an episode, timestamp of a record. */
   time: number;
   rows: number;
-}
-
-function invalid(message: string): ExpbufError {
-  return new ExpbufError('EXPBUF_INVALID_ARGUMENT', message);
 }
 
 function checkMeta(meta: unknown, where: string): Meta {
@@ -206,17 +203,50 @@ function stepAsColumns(layout: Layout, step: unknown): unknown {
 
 /** Options of `Pool.iterate`. */
 export interface IterateOptions {
-  /** Items per page (default 256). */
+  /** Items per page (default `INFO.defaults.pageSize`, 256; at most `INFO.defaults.maxPageSize`). */
   pageSize?: number;
   /** Only items whose `seq` is greater: a follower's cursor. */
   after?: number;
 }
 
-/** Checks an iterate page size (default 256). */
+/** Checks an iterate page size (default `INFO.defaults.pageSize`; at most `maxPageSize`, since a page is read whole). */
 export function checkPageSize(pageSize: unknown): number {
-  const n = pageSize ?? 256;
-  if (!(Number.isInteger(n) && (n as number) >= 1)) throw invalid(`pageSize: ${String(n)} is not a positive integer`);
-  return n as number;
+  const n = pageSize ?? INFO.defaults.pageSize;
+  const max = INFO.defaults.maxPageSize;
+  if (!(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max)) throw invalid(`pageSize: ${String(n)} is not an integer in [1, ${max}]`);
+  return n;
+}
+
+/** Checks `iterate`'s options; returns the page size and cursor. */
+export function checkIterateOptions(options: unknown): { pageSize: number; after: number } {
+  native.checkOptions(options, 'options', ['pageSize', 'after']);
+  const o = (options ?? {}) as IterateOptions;
+  return { pageSize: checkPageSize(o.pageSize), after: checkAfter(o.after) };
+}
+
+/** Checks `sample`'s size and options; returns the query. */
+export function checkSample(size: unknown, options: unknown): PoolQuery {
+  if (!(typeof size === 'number' && Number.isInteger(size) && size >= 1 && size <= INFO.defaults.maxPageSize)) {
+    throw invalid(`size: ${String(size)} is not an integer in [1, ${INFO.defaults.maxPageSize}]`);
+  }
+  native.checkOptions(options, 'options', ['query']);
+  return checkQuery((options as { query?: unknown } | undefined)?.query);
+}
+
+/** Checks an id given to `delete`. */
+export function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0) throw invalid(`id: expected an item id (a non-empty string), got ${describe(id)}`);
+  return id;
+}
+
+/** The error for a store of an id the pool already holds. */
+export function alreadyStored(id: string, cause?: unknown): ExpbufError {
+  return invalid(`items: id '${id}' is already stored`, cause);
+}
+
+/** `EXPBUF_SCHEMA_MISMATCH` unless a pool made for `saved` fields can take `layout`'s. */
+export function checkPoolFields(saved: unknown, layout: Layout, where: string): void {
+  native.expectSameFields(saved, layout.info, `the pool at ${where}`, 'the schema');
 }
 
 /** An item from its summary and its columns' bytes (field after field), copied into aligned arrays. */
@@ -239,8 +269,8 @@ export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummar
 /** Checks an iterate cursor (default 0: from the start). */
 export function checkAfter(after: unknown): number {
   const n = after ?? 0;
-  if (!(Number.isInteger(n) && (n as number) >= 0)) throw invalid(`after: ${String(n)} is not a non-negative integer`);
-  return n as number;
+  if (!(typeof n === 'number' && Number.isInteger(n) && n >= 0)) throw invalid(`options.after: ${String(n)} is not a non-negative integer`);
+  return n;
 }
 
 /** Items' rows as one column per typed field, and each row's item time. */

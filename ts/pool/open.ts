@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { ExpbufError } from '../errors.js';
+import { invalid } from '../errors.js';
+import { native } from '../native/binding.js';
 import type { Schema } from '../schema.js';
 import { EmbeddedPool } from './embedded.js';
 import { PostgresPool } from './postgres.js';
@@ -17,10 +18,12 @@ export interface OpenPoolOptions<S extends Schema> {
  * @throws `EXPBUF_INVALID_ARGUMENT` for an unknown URL scheme or a backend this build lacks
  */
 export async function openPool<S extends Schema>(url: string, options: OpenPoolOptions<S>): Promise<Pool<S>> {
-  if (typeof url !== 'string' || url.length === 0) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'url: expected a path or a URL');
+  if (typeof url !== 'string' || url.length === 0) throw invalid('url: expected a path or a URL');
+  if (options === undefined) throw invalid('options: expected { schema }');
+  native.checkOptions(options, 'options', ['schema']);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return EmbeddedPool.open(url, options.schema);
   if (scheme === 'file') return EmbeddedPool.open(fileURLToPath(url), options.schema);
   if (scheme === 'postgres' || scheme === 'postgresql') return PostgresPool.open(url, options.schema);
-  throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: unknown scheme '${scheme}:' (expected a path, file: or postgres:)`);
+  throw invalid(`url: unknown scheme '${scheme}:' (expected a path, file: or postgres:)`);
 }

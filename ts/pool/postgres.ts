@@ -7,16 +7,33 @@
  * rows, and a GIN index on meta. A `store` call is one multi-row INSERT in a
  * transaction; `sample` draws in the database.
  */
-import type { Pool as PgPool, PoolClient } from 'pg';
-import { ExpbufError } from '../errors.js';
-import type { Layout, Schema } from '../schema.js';
-import { now } from '../clock.js';
 import { randomUUID } from 'node:crypto';
-import { checkAfter, checkPageSize, checkQuery, encodeItems, poolLayout, storedItem, type IterateOptions, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
+import type { InspectOptions } from 'node:util';
+import type { Pool as PgPool, PoolClient } from 'pg';
+import { now } from '../clock.js';
+import { ExpbufError, invalid } from '../errors.js';
+import { custom, show } from '../inspect.js';
+import { INFO } from '../native/binding.js';
+import type { Layout, Schema } from '../schema.js';
+import {
+  alreadyStored,
+  checkId,
+  checkIterateOptions,
+  checkPoolFields,
+  checkQuery,
+  checkSample,
+  encodeItems,
+  poolLayout,
+  storedItem,
+  type IterateOptions,
+  type ItemInput,
+  type PoolQuery,
+  type StoredItem,
+} from './items.js';
 import type { Pool } from './pool.js';
 
 /** How long `openPool` waits for the server before it gives up. */
-const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = INFO.defaults.connectTimeoutMs;
 
 interface Row {
   seq: string;
@@ -54,33 +71,36 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
   readonly #pg: PgPool;
   readonly #layout: Layout;
   readonly #items: string;
+  readonly #where: string;
   #closed = false;
 
-  private constructor(pg: PgPool, schema: S, layout: Layout, name: string) {
+  private constructor(pg: PgPool, schema: S, layout: Layout, name: string, where: string) {
     this.#pg = pg;
     this.schema = schema;
     this.#layout = layout;
     this.#items = `"${name}_items"`;
+    this.#where = where;
   }
 
   /**
    * Connects, creates the tables if needed, and checks the schema.
-   * @throws `EXPBUF_INVALID_ARGUMENT` naming host and port when the server does not
-   *   answer within 5 s, or for a bad pool name; `EXPBUF_SCHEMA_MISMATCH`
+   * @throws `EXPBUF_IO` naming host and port when the server does not answer within
+   *   5 s (the driver's error is the cause); `EXPBUF_INVALID_ARGUMENT` for a bad pool
+   *   name; `EXPBUF_SCHEMA_MISMATCH`
    */
   static async open<S extends Schema>(url: string, schema: S): Promise<PostgresPool<S>> {
     const layout = poolLayout(schema);
     const parsed = new URL(url);
     const name = parsed.searchParams.get('pool') ?? 'expbuf';
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(name)) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: pool name '${name}' must be lowercase letters, digits and _ (at most 41)`);
+      throw invalid(`url: pool name '${name}' must be lowercase letters, digits and _ (at most 41)`);
     }
     parsed.searchParams.delete('pool');
     let pgModule: typeof import('pg');
     try {
       pgModule = (await import('pg')).default as unknown as typeof import('pg');
     } catch (e) {
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', "url: a postgres: pool needs the 'pg' package (npm install pg)", { cause: e });
+      throw invalid("url: a postgres: pool needs the 'pg' package (npm install pg)", e);
     }
     const pg = new pgModule.Pool({ connectionString: parsed.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, max: 4 });
     pg.on('error', () => undefined); // idle-client errors surface on the next query
@@ -89,7 +109,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       client = await pg.connect();
     } catch (e) {
       await pg.end().catch(() => undefined);
-      throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `url: no PostgreSQL server answered at ${parsed.hostname}:${parsed.port || 5432} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`, { cause: e });
+      throw new ExpbufError('EXPBUF_IO', `url: no PostgreSQL server answered at ${parsed.hostname}:${parsed.port || 5432} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`, { cause: e });
     }
     try {
       await client.query('BEGIN');
@@ -103,19 +123,28 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       await client.query(`CREATE INDEX IF NOT EXISTS "${name}_items_meta" ON "${name}_items" USING gin (meta jsonb_path_ops)`);
       const saved = await client.query<{ fields: unknown }>(`SELECT fields FROM "${name}_meta"`);
       if (saved.rows.length === 0) {
-        await client.query(`INSERT INTO "${name}_meta" (fields) VALUES ($1::jsonb)`, [JSON.stringify(layout.decls)]);
-      } else if (JSON.stringify(saved.rows[0].fields) !== JSON.stringify(layout.decls)) {
-        throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `schema: pool '${name}' holds ${JSON.stringify(saved.rows[0].fields)}, not ${JSON.stringify(layout.decls)}`);
+        await client.query(`INSERT INTO "${name}_meta" (fields) VALUES ($1::jsonb)`, [JSON.stringify(layout.info)]);
+      } else {
+        checkPoolFields(saved.rows[0].fields, layout, `'${name}'`);
       }
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
       await pg.end();
-      throw e;
+      throw e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `url: PostgreSQL at ${parsed.hostname}:${parsed.port || 5432} refused to create pool '${name}' (${(e as Error).message})`, { cause: e });
     }
     client.release();
-    return new PostgresPool(pg, schema, layout, name);
+    return new PostgresPool(pg, schema, layout, name, `${parsed.hostname}:${parsed.port || 5432}`);
+  }
+
+  /** A query whose failure rejects as `EXPBUF_IO`. */
+  async #query<R extends object = Record<string, unknown>>(sql: string, params: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    try {
+      return await this.#pg.query<R & import('pg').QueryResultRow>(sql, params);
+    } catch (e) {
+      throw this.#io(e);
+    }
   }
 
   #check(): void {
@@ -151,9 +180,9 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       await client.query('ROLLBACK').catch(() => undefined);
       if ((e as { code?: string }).code === '23505') {
         const id = /\(id\)=\((.*)\)/.exec((e as { detail?: string }).detail ?? '')?.[1] ?? '';
-        throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `items: id '${id}' is already stored`, { cause: e });
+        throw alreadyStored(id, e);
       }
-      throw e;
+      throw this.#io(e);
     } finally {
       client.release();
     }
@@ -169,14 +198,15 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     this.#check();
     const w = where(q);
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
-    const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
+    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 
   async *iterate(query?: PoolQuery, options: IterateOptions = {}): AsyncIterable<StoredItem<S>[]> {
     const q = checkQuery(query);
-    const pageSize = checkPageSize(options.pageSize);
-    let after = String(checkAfter(options.after));
+    const checked = checkIterateOptions(options);
+    const pageSize = checked.pageSize;
+    let after = String(checked.after);
     this.#check();
     let left = q.limit ?? Infinity;
     while (left > 0) {
@@ -184,7 +214,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       w.params.push(after);
       const cond = `${w.sql ? `${w.sql} AND` : 'WHERE'} seq > $${w.params.length}`;
       const n = Math.min(pageSize, left);
-      const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
+      const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
       if (res.rows.length === 0) return;
       after = res.rows[res.rows.length - 1].seq;
       left -= res.rows.length;
@@ -198,23 +228,22 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     this.#check();
     const w = where(q);
     const sub = q.limit !== undefined ? `(SELECT 1 FROM ${this.#items} ${w.sql} LIMIT ${q.limit}) s` : `${this.#items} ${w.sql}`;
-    const res = await this.#pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${sub}`, w.params);
+    const res = await this.#query<{ n: string }>(`SELECT count(*) AS n FROM ${sub}`, w.params);
     return Number(res.rows[0].n);
   }
 
-  async sample(size: number, options: { query?: PoolQuery } = {}): Promise<StoredItem<S>[]> {
-    if (!(Number.isInteger(size) && size >= 1)) throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', `size: ${size} is not a positive integer`);
-    const q = checkQuery(options.query);
+  async sample(size: number, options?: { query?: PoolQuery }): Promise<StoredItem<S>[]> {
+    const q = checkSample(size, options);
     this.#check();
     const w = where({ ...q, limit: undefined });
-    const res = await this.#pg.query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
+    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 
   async delete(id: string): Promise<boolean> {
-    if (typeof id !== 'string') throw new ExpbufError('EXPBUF_INVALID_ARGUMENT', 'id: expected a string');
+    checkId(id);
     this.#check();
-    const res = await this.#pg.query(`DELETE FROM ${this.#items} WHERE id = $1`, [id]);
+    const res = await this.#query(`DELETE FROM ${this.#items} WHERE id = $1`, [id]);
     return (res.rowCount ?? 0) > 0;
   }
 
@@ -226,5 +255,15 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** A server's failure as `EXPBUF_IO` naming the server (the driver's error is the cause). */
+  #io(e: unknown): unknown {
+    return e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `pool: PostgreSQL at ${this.#where} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+
+  /** What printing shows: the server and the table, the fields. */
+  [custom](depth: number, options: InspectOptions): string {
+    return show('PostgresPool', { server: this.#where, table: this.#items, ...(this.#closed ? { closed: true } : {}), fields: this.#layout.summary }, depth, options);
   }
 }

@@ -10,10 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { now } from '../clock.js';
 import { concatItems, encodeItems, poolLayout, storedItem, type ItemInput, type PoolQuery, type StoredItem } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
-import { Rng } from '../reference/rng.js';
+import { Rng } from '../../reference/rng.js';
 import type { Layout, Schema, TypedArray, TypedField } from '../schema.js';
-import { randomSeed } from '../seed.js';
-import { native } from '../native.js';
+import { native } from '../native/binding.js';
+import { NATIVE } from '../buffers/native-buffer.js';
 
 export interface ReplayBufferOptions<S extends Schema> {
   /** Where episodes are stored and loaded from; `close()` closes it too. */
@@ -92,11 +92,11 @@ export class ReplayBuffer<S extends Schema> {
     };
     this.#fields = { state: field('state'), action: field('action'), reward: field('reward') };
     if (this.#fields.reward.elements !== 1) throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', "schema: 'reward' must be a scalar field");
-    this.batchSize = native.checkedSizeArg(options.batchSize, 'batchSize');
+    this.batchSize = native.checkRows(options.batchSize, 'batchSize');
     this.pool = pool;
     this.maxSize = options.maxSize;
     this.#buffer = new SequentialBuffer(pool.schema, options.maxSize);
-    this.#rng = new Rng(options.seed ?? randomSeed());
+    this.#rng = new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 53));
     const buffer = this.#buffer;
     closer.register(this, { pool: pool as unknown as Pool<Schema>, close: () => buffer.close() }, this);
   }
@@ -211,7 +211,7 @@ export class ReplayBuffer<S extends Schema> {
   }
 
   #gather(indices: Uint32Array): { state: TypedArray; action: TypedArray; reward: TypedArray } {
-    const buffers = this.#buffer.native.gather(indices);
+    const buffers = native.bufferGather(this.#buffer[NATIVE], indices);
     const out: Record<string, TypedArray> = {};
     this.#layout.typed.forEach((f, i) => (out[f.name] = new f.ctor(buffers[i])));
     return out as { state: TypedArray; action: TypedArray; reward: TypedArray };
@@ -224,7 +224,7 @@ export class ReplayBuffer<S extends Schema> {
    */
   sampleEpisodes(n: number): EpisodeBatch {
     this.#check();
-    native.checkedSizeArg(n, 'n');
+    native.checkRows(n, 'n');
     const first = this.#total - this.#buffer.size;
     const whole = this.#spans.filter((s) => s.start >= first);
     if (whole.length === 0) throw new ExpbufError('EXPBUF_EMPTY', 'sampleEpisodes: no whole episode is loaded');

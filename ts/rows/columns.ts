@@ -1,10 +1,11 @@
 /**
- * Turning JS steps and batches into native columns, and native columns back into JS:
- * the one place where a value is checked against its field.
+ * JS values against their fields: checking one value (`writeValue`), a batch of
+ * columns (`encodeBatch`), and reading native output back (`decodeColumns`). Every
+ * message that blames a value is written here.
  */
 import { deserialize, serialize } from 'node:v8';
-import { ExpbufError } from './errors.js';
-import { describe, type AnyField, type Layout, type TypedArray, type TypedField } from './schema.js';
+import { ExpbufError } from '../errors.js';
+import { describe, type AnyField, type Field, type Layout, type TypedArray, type TypedField } from '../schema.js';
 
 /** Rows as the native core takes them: one byte view per typed field, packed `any` values. */
 export interface EncodedRows {
@@ -14,7 +15,7 @@ export interface EncodedRows {
   anyOffsets: Uint32Array[];
 }
 
-function bad(message: string): ExpbufError {
+export function bad(message: string): ExpbufError {
   return new ExpbufError('EXPBUF_BAD_VALUE', message);
 }
 
@@ -30,7 +31,7 @@ function isTypedArray(v: unknown): v is TypedArray {
 }
 
 /** Checks one row's value of a typed field and writes it at `offset` of `dst`. */
-function writeValue(f: TypedField, value: unknown, dst: TypedArray, offset: number): void {
+export function writeValue(f: TypedField, value: unknown, dst: TypedArray, offset: number): void {
   if (typeof value === 'number') {
     if (f.elements !== 1) throw bad(`field '${f.name}': expected ${f.elements} elements, got a single number`);
     checkNumber(f, value);
@@ -53,7 +54,8 @@ function writeValue(f: TypedField, value: unknown, dst: TypedArray, offset: numb
   throw bad(`field '${f.name}': expected a number or ${f.elements} numbers, got ${describe(value)}`);
 }
 
-function serializeValue(f: AnyField, value: unknown): Uint8Array {
+/** Serializes an `any` field's value with `node:v8`. */
+export function serializeValue(f: AnyField, value: unknown): Uint8Array {
   try {
     return serialize(value);
   } catch (e) {
@@ -66,131 +68,70 @@ function missing(layout: Layout, name: string, what: string): ExpbufError {
 }
 
 /**
- * Checks that `obj` is an object with no fields beyond the layout's (`what` names it in
- * errors). Missing fields are found where each value is read (`valueOf`).
+ * Checks that `obj` is an object with exactly the layout's fields (`what` names it in
+ * errors): an unknown field first, then a missing one.
  */
-function checkObject(layout: Layout, obj: unknown, what: string): asserts obj is Record<string, unknown> {
+export function checkObject(layout: Layout, obj: unknown, what: string): asserts obj is Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null) throw bad(`${what}: expected an object with fields ${layout.names.join(', ')}, got ${describe(obj)}`);
-  if (Object.keys(obj).length > layout.names.length || !layout.names.every((n) => Object.hasOwn(obj, n))) {
-    const unknown = Object.keys(obj).find((k) => !layout.names.includes(k));
-    if (unknown !== undefined) {
-      throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${unknown}' (fields are ${layout.names.join(', ')})`);
-    }
+  const unknown = Object.keys(obj).find((k) => !layout.names.includes(k));
+  if (unknown !== undefined) {
+    throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${unknown}' (fields are ${layout.names.join(', ')})`);
   }
+  const absent = layout.names.find((n) => !Object.hasOwn(obj, n));
+  if (absent !== undefined) throw missing(layout, absent, what);
 }
 
-/**
- * How many enumerable keys `obj` has, without allocating (`Object.keys` builds an
- * array per step). Inherited enumerable keys count too; an object with such keys
- * takes `checkObject`'s exact path, which only refuses real unknown own keys.
- */
-function keyCount(obj: object): number {
-  let n = 0;
-  for (const _ in obj) n++;
-  return n;
-}
-
-/** The value of field `name`, or throws `EXPBUF_MISSING_FIELD`. */
-function valueOf(layout: Layout, obj: Record<string, unknown>, name: string, what: string): unknown {
-  const v = obj[name];
-  if (v === undefined && !Object.hasOwn(obj, name)) throw missing(layout, name, what);
+/** The value of field `f` in `obj`, or throws `EXPBUF_MISSING_FIELD`. */
+export function valueOf(layout: Layout, obj: Record<string, unknown>, f: Field, what: string): unknown {
+  const v = obj[f.name];
+  if (v === undefined && !Object.hasOwn(obj, f.name)) throw missing(layout, f.name, what);
   return v;
 }
 
-function packAny(values: readonly (Uint8Array | undefined)[], rows: number): { bytes: Uint8Array; offsets: Uint32Array } {
-  const offsets = new Uint32Array(rows + 1);
+/** Serialized values as one byte array plus `rows + 1` offsets. */
+export function packAny(values: readonly Uint8Array[]): { bytes: Uint8Array; offsets: Uint32Array } {
+  const offsets = new Uint32Array(values.length + 1);
   let total = 0;
-  for (let r = 0; r < rows; r++) {
-    total += (values[r] as Uint8Array).length;
+  for (let r = 0; r < values.length; r++) {
+    total += values[r].length;
     offsets[r + 1] = total;
   }
   const bytes = new Uint8Array(total);
-  for (let r = 0; r < rows; r++) bytes.set(values[r] as Uint8Array, offsets[r]);
+  for (let r = 0; r < values.length; r++) bytes.set(values[r], offsets[r]);
   return { bytes, offsets };
 }
 
-function bytesOf(a: TypedArray, elements: number): Uint8Array {
+export function bytesOf(a: TypedArray, elements: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, elements * a.BYTES_PER_ELEMENT);
 }
 
-/**
- * Preallocated columns that rows are written into one at a time: the collector's
- * staging area and the scratch row of single `add` calls.
- */
-export class RowStage {
-  /** Rows written. */
-  count = 0;
-  readonly typed: TypedArray[];
-  readonly any: (Uint8Array | undefined)[][];
-  readonly timestamps: Float64Array;
-
-  constructor(readonly layout: Layout, readonly capacity: number) {
-    this.typed = layout.typed.map((f) => new f.ctor(capacity * f.elements));
-    this.any = layout.any.map(() => new Array<Uint8Array | undefined>(capacity).fill(undefined));
-    this.timestamps = new Float64Array(capacity);
-  }
-
-  /**
-   * Checks `step` and writes it as the next row. On bad input it throws and the row
-   * count stays as it was, so nothing is changed.
-   */
-  put(step: unknown, timestamp: number): void {
-    const layout = this.layout;
-    if (typeof step !== 'object' || step === null || keyCount(step) !== layout.names.length) {
-      checkObject(layout, step, 'step');
-    }
-    const rec = step as Record<string, unknown>;
-    const row = this.count;
-    for (let i = 0; i < layout.typed.length; i++) {
-      const f = layout.typed[i];
-      writeValue(f, valueOf(layout, rec, f.name, 'step'), this.typed[i], row * f.elements);
-    }
-    for (let i = 0; i < layout.any.length; i++) {
-      const f = layout.any[i];
-      this.any[i][row] = serializeValue(f, valueOf(layout, rec, f.name, 'step'));
-    }
-    this.timestamps[row] = timestamp;
-    this.count = row + 1;
-  }
-
-  /** The rows written so far, as views (typed) and packed copies (`any`). */
-  encoded(): EncodedRows {
-    const rows = this.count;
-    const anyBytes: Uint8Array[] = [];
-    const anyOffsets: Uint32Array[] = [];
-    for (const values of this.any) {
-      const p = packAny(values, rows);
-      anyBytes.push(p.bytes);
-      anyOffsets.push(p.offsets);
-    }
-    return {
-      rows,
-      typed: this.typed.map((a, i) => bytesOf(a, rows * this.layout.typed[i].elements)),
-      anyBytes,
-      anyOffsets,
-    };
-  }
-
-  /** Forgets the rows written (and the `any` values they held). */
-  clear(): void {
-    for (const values of this.any) values.fill(undefined, 0, this.count);
-    this.count = 0;
-  }
-}
-
-/** The row count of one batch column, or throws naming the field. */
-function columnRows(f: TypedField | AnyField, col: unknown): number {
+/** The row count of one batch column and how it was read, or throws naming the field. */
+function columnRows(f: Field, col: unknown): { rows: number; elements?: number } {
   if (f.kind === 'any') {
     if (!Array.isArray(col)) throw bad(`field '${f.name}': expected an array of values, got ${describe(col)}`);
-    return col.length;
+    return { rows: col.length };
   }
-  if (Array.isArray(col) && col.length > 0 && typeof col[0] !== 'number') return col.length;
+  if (Array.isArray(col) && col.length > 0 && typeof col[0] !== 'number') return { rows: col.length };
   if (isTypedArray(col) || Array.isArray(col)) {
     const n = (col as ArrayLike<unknown>).length;
     if (n % f.elements !== 0) throw bad(`field '${f.name}': ${n} elements is not a whole number of rows of ${f.elements}`);
-    return n / f.elements;
+    return { rows: n / f.elements, elements: n };
   }
   throw bad(`field '${f.name}': expected a TypedArray or an array, got ${describe(col)}`);
+}
+
+/** The row count most columns agree on (ties: the first field's); a column that differs is blamed. */
+function agreedRows(layout: Layout, counts: { rows: number; elements?: number }[]): number {
+  if (counts.every((c) => c.rows === counts[0].rows)) return counts[0]?.rows ?? 0;
+  const tally = new Map<number, number>();
+  for (const c of counts) tally.set(c.rows, (tally.get(c.rows) ?? 0) + 1);
+  let rows = counts[0].rows;
+  for (const [r, n] of tally) if (n > (tally.get(rows) ?? 0)) rows = r;
+  const i = counts.findIndex((c) => c.rows !== rows);
+  const f = layout.fields[i];
+  const c = counts[i];
+  const what = c.elements !== undefined && f.kind === 'typed' && f.elements !== 1 ? `${c.elements} elements are ${c.rows} rows of ${f.elements}` : `${c.rows} rows`;
+  throw bad(`field '${f.name}': ${what}, but the other columns have ${rows} rows`);
 }
 
 /**
@@ -199,17 +140,8 @@ function columnRows(f: TypedField | AnyField, col: unknown): number {
  */
 export function encodeBatch(layout: Layout, columns: unknown): EncodedRows {
   checkObject(layout, columns, 'columns');
-  let rows = -1;
-  let first = '';
-  for (const f of layout.fields) {
-    const n = columnRows(f, valueOf(layout, columns, f.name, 'columns'));
-    if (rows === -1) {
-      rows = n;
-      first = f.name;
-    } else if (n !== rows) {
-      throw bad(`field '${f.name}': column has ${n} rows, but field '${first}' has ${rows}`);
-    }
-  }
+  const counts = layout.fields.map((f) => columnRows(f, valueOf(layout, columns, f, 'columns')));
+  const rows = agreedRows(layout, counts);
   const typed = layout.typed.map((f) => {
     const col = columns[f.name];
     if (col instanceof f.ctor) return bytesOf(col, rows * f.elements);
@@ -226,15 +158,14 @@ export function encodeBatch(layout: Layout, columns: unknown): EncodedRows {
   const anyBytes: Uint8Array[] = [];
   const anyOffsets: Uint32Array[] = [];
   for (const f of layout.any) {
-    const values = (columns[f.name] as unknown[]).map((v) => serializeValue(f, v));
-    const p = packAny(values, rows);
+    const p = packAny((columns[f.name] as unknown[]).map((v) => serializeValue(f, v)));
     anyBytes.push(p.bytes);
     anyOffsets.push(p.offsets);
   }
   return { rows, typed, anyBytes, anyOffsets };
 }
 
-/** Columns decoded from the native core's flat list of ArrayBuffers. */
+/** Columns decoded from the native core's output buffers. */
 export interface DecodedColumns {
   rows: number;
   data: Record<string, TypedArray | unknown[]>;
@@ -243,16 +174,18 @@ export interface DecodedColumns {
 
 /**
  * Decodes `buffers` (each typed column, then per `any` field its bytes and offsets,
- * then optionally the timestamps), deserializing every `any` value.
+ * then optionally the timestamps), deserializing every `any` value; the fields come
+ * back in declaration order.
  */
-export function decodeColumns(layout: Layout, buffers: ArrayBuffer[], withTimestamps = false): DecodedColumns {
+export function decodeColumns(layout: Layout, buffers: readonly ArrayBuffer[], withTimestamps = false): DecodedColumns {
   const data: Record<string, TypedArray | unknown[]> = {};
   let rows = 0;
   let k = 0;
+  const columns = new Map<string, TypedArray | unknown[]>();
   for (const f of layout.typed) {
     const arr = new f.ctor(buffers[k++]);
     rows = arr.length / f.elements;
-    data[f.name] = arr;
+    columns.set(f.name, arr);
   }
   for (const f of layout.any) {
     const bytes = new Uint8Array(buffers[k++]);
@@ -260,12 +193,10 @@ export function decodeColumns(layout: Layout, buffers: ArrayBuffer[], withTimest
     rows = offsets.length - 1;
     const values = new Array<unknown>(rows);
     for (let r = 0; r < rows; r++) values[r] = deserialize(bytes.subarray(offsets[r], offsets[r + 1]));
-    data[f.name] = values;
+    columns.set(f.name, values);
   }
-  // Keep the caller's field order.
-  const ordered: Record<string, TypedArray | unknown[]> = {};
-  for (const name of layout.names) ordered[name] = data[name];
-  const out: DecodedColumns = { rows, data: ordered };
+  for (const name of layout.names) data[name] = columns.get(name) as TypedArray | unknown[];
+  const out: DecodedColumns = { rows, data };
   if (withTimestamps) out.timestamps = new Float64Array(buffers[k]);
   return out;
 }

@@ -50,6 +50,11 @@ impl Dtype {
         }
     }
 
+    /// The dtype names, comma-separated, for messages.
+    pub fn names() -> String {
+        Dtype::ALL.map(Dtype::name).join(", ")
+    }
+
     /// Parses a dtype name; `field` names the field in the error.
     pub fn parse(name: &str, field: &str) -> Result<Dtype> {
         Dtype::ALL
@@ -57,8 +62,14 @@ impl Dtype {
             .find(|d| d.name() == name)
             .ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "field '{field}': unknown dtype '{name}' (expected one of float32, float64, int8, int16, int32, uint8, uint16, uint32)"
+                    "field '{field}': unknown dtype '{name}' (expected one of {})",
+                    Dtype::names()
                 ))
             })
+    }
+
+    /// Whether values of this dtype are integers.
+    pub fn is_integer(self) -> bool {
+        !matches!(self, Dtype::Float32 | Dtype::Float64)
     }
 }

@@ -2,13 +2,27 @@
 //!
 //! Pure Rust, no napi: every rule of the data pipeline lives here once, and the
 //! binding (`expbuf-node`) only translates between JS values and these types.
+//!
+//! Where a rule lives:
+//! - `schema`, `dtype`: field declarations and their checks; `input`: options and
+//!   arguments as the caller gave them; `limits`: every size an argument can choose;
+//!   `defaults`: every default value;
+//! - `buffer`, `policy`, `storage`, `sampling`, `rng`: the three buffer kinds;
+//! - `ring`, `queue`, `user`, `timestamps`: collectors → queue → `DataUser.update()`;
+//! - `counters`: what JS reads without a call;
+//! - `state`: saved state on disk, and durable writes.
 
 pub mod alloc;
 pub mod buffer;
+pub mod counters;
+pub mod defaults;
 pub mod dtype;
 pub mod error;
+pub mod input;
+pub mod limits;
 pub mod policy;
 pub mod queue;
+pub mod ring;
 pub mod rng;
 pub mod rows;
 pub mod sampling;
@@ -16,13 +30,17 @@ pub mod schema;
 pub mod state;
 pub mod storage;
 pub mod timestamps;
+pub mod user;
 
-pub use buffer::{checked_size, Buffer, MAX_ROWS};
+pub use buffer::Buffer;
 pub use dtype::Dtype;
 pub use error::{Error, ErrorCode, Result};
+pub use limits::{checked_rows, MAX_ROWS};
 pub use policy::{replace_probability_from_survival_length, Policy};
-pub use queue::{Drained, RowQueue};
+pub use queue::{Queue, Sink};
+pub use ring::Ring;
 pub use rng::Rng;
 pub use rows::{AnyColumn, AnyColumnRef, Columns, RowsRef};
 pub use schema::{Field, FieldKind, Schema};
 pub use timestamps::TimestampLog;
+pub use user::User;

@@ -1,7 +1,9 @@
 //! Which slot a new row goes to: the rule that tells the buffer kinds apart.
 
+use crate::defaults;
 use crate::error::{Error, Result};
-use crate::rng::Rng;
+use crate::input::{number, Options, Value};
+use crate::rng::{checked_seed, random_seed, Rng};
 
 /// Euler–Mascheroni constant, in the survival-length formula.
 pub const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
@@ -29,16 +31,84 @@ pub enum Placement {
     Drop,
 }
 
+/// The kind names, as the TS classes and saved states spell them.
+pub const KINDS: [&str; 3] = ["sequential", "random-replacement", "reservoir"];
+
 impl Policy {
     pub fn random_replacement(replace_probability: f64) -> Result<Policy> {
         if !(0.0..=1.0).contains(&replace_probability) {
             return Err(Error::invalid_argument(format!(
-                "replaceProbability: {replace_probability} is not in [0, 1]"
+                "replaceProbability: {} is not in [0, 1]",
+                number(replace_probability)
             )));
         }
         Ok(Policy::RandomReplacement {
             replace_probability,
         })
+    }
+
+    /// The policy of buffer kind `kind` with the constructor options a user gave it
+    /// (`{ seed?, replaceProbability?, expectedSurvivalLength? }`, the last two for
+    /// random-replacement only); returns the policy and the seed (random when absent).
+    pub fn from_options(kind: &str, max_size: usize, options: &Value) -> Result<(Policy, u64)> {
+        let known: &[&str] = match kind {
+            "random-replacement" => &["seed", "replaceProbability", "expectedSurvivalLength"],
+            "sequential" | "reservoir" => &["seed"],
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "kind: unknown buffer kind '{other}' (kinds are {})",
+                    KINDS.join(", ")
+                )))
+            }
+        };
+        let o = Options::new(options, "options", known)?;
+        let seed = match o.number("seed")? {
+            Some(s) => checked_seed(s, "options.seed")?,
+            None => random_seed(),
+        };
+        let policy = match kind {
+            "sequential" => Policy::Sequential,
+            "reservoir" => Policy::Reservoir,
+            _ => {
+                let p = o.number("replaceProbability")?;
+                let length = o.number("expectedSurvivalLength")?;
+                let p =
+                    match (p, length) {
+                        (Some(_), Some(_)) => return Err(Error::invalid_argument(
+                            "options: give replaceProbability or expectedSurvivalLength, not both",
+                        )),
+                        (Some(p), None) => p,
+                        (None, Some(l)) => replace_probability_from_survival_length(max_size, l)?,
+                        (None, None) => defaults::REPLACE_PROBABILITY,
+                    };
+                Policy::random_replacement(p).map_err(|e| e.within("options"))?
+            }
+        };
+        Ok((policy, seed))
+    }
+
+    /// The policy a saved state of `kind` describes.
+    pub fn from_saved(kind: &str, replace_probability: Option<f64>) -> Result<Policy> {
+        match kind {
+            "sequential" => Ok(Policy::Sequential),
+            "reservoir" => Ok(Policy::Reservoir),
+            "random-replacement" => {
+                Policy::random_replacement(replace_probability.unwrap_or(f64::NAN))
+            }
+            other => Err(Error::invalid_argument(format!(
+                "kind: unknown buffer kind '{other}'"
+            ))),
+        }
+    }
+
+    /// The replace probability of a random-replacement policy.
+    pub fn replace_probability(&self) -> Option<f64> {
+        match self {
+            Policy::RandomReplacement {
+                replace_probability,
+            } => Some(*replace_probability),
+            _ => None,
+        }
     }
 
     pub fn kind(&self) -> &'static str {
@@ -94,7 +164,8 @@ pub fn replace_probability_from_survival_length(max_size: usize, length: f64) ->
     }
     if !(length.is_finite() && length > 0.0) {
         return Err(Error::invalid_argument(format!(
-            "expectedSurvivalLength: {length} is not a positive finite number"
+            "expectedSurvivalLength: {} is not a positive finite number",
+            number(length)
         )));
     }
     let m = max_size as f64;

@@ -4,8 +4,32 @@
 //! (`ts/reference/rng.ts`) reproduces it exactly with `Math.imul`; a seed gives the same
 //! rows on both sides. Never a thread-local RNG: each buffer owns one behind its lock.
 
+use crate::error::{Error, Result};
+use crate::input::{number, whole_in};
+use std::hash::{BuildHasher, Hasher};
+
 /// Largest bound `below` accepts: integers up to 2^53 are exact in a JS number.
 pub const MAX_BOUND: u64 = 1 << 53;
+
+/// Checks a seed given as a JS number: an integer in [0, 2^53).
+pub fn checked_seed(value: f64, name: &str) -> Result<u64> {
+    if !whole_in(value, 0.0..=MAX_BOUND as f64 - 1.0) {
+        return Err(Error::invalid_argument(format!(
+            "{name}: {} is not an integer in [0, 2^53)",
+            number(value)
+        )));
+    }
+    Ok(value as u64)
+}
+
+/// A fresh seed in [0, 2^53) for objects created without one. std's `RandomState` is
+/// seeded from the OS once per process and varied per instance, which is all a seed
+/// for sampling needs (this is not for cryptography).
+pub fn random_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish() & (MAX_BOUND - 1)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng {
@@ -90,6 +114,16 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_are_checked_and_random_ones_differ() {
+        assert_eq!(checked_seed(7.0, "seed"), Ok(7));
+        for bad in [-1.0, 1.5, f64::NAN, 2f64.powi(53)] {
+            assert!(checked_seed(bad, "seed").is_err());
+        }
+        let (a, b) = (random_seed(), random_seed());
+        assert!(a < MAX_BOUND && b < MAX_BOUND && a != b);
+    }
 
     #[test]
     fn same_seed_same_stream_and_different_seeds_differ() {

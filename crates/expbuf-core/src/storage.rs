@@ -1,9 +1,11 @@
 //! Preallocated columns addressed by slot: the memory every buffer kind stores into.
 
 use crate::alloc::ZeroedBytes;
-use crate::error::{Error, Result};
-use crate::rows::{Columns, RowsRef};
+use crate::error::Result;
+use crate::limits;
+use crate::rows::{AnyColumn, RowsRef};
 use crate::schema::Schema;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Columns of `capacity` slots. Typed columns are allocated once, zeroed and lazily
@@ -19,14 +21,14 @@ pub struct ColumnStore {
 }
 
 impl ColumnStore {
+    /// Columns for `capacity` rows; refused (before allocating) when they would not fit
+    /// in this machine's memory.
     pub fn new(schema: Arc<Schema>, capacity: usize) -> Result<ColumnStore> {
+        limits::check_capacity(capacity, schema.typed_row_bytes(), 0, "maxSize")?;
         let mut typed = Vec::with_capacity(schema.typed_count());
         let mut row_bytes = Vec::with_capacity(schema.typed_count());
         for f in schema.typed_fields() {
-            let bytes = capacity
-                .checked_mul(f.row_bytes())
-                .ok_or_else(|| Error::invalid_argument("maxSize: too large for the row size"))?;
-            typed.push(ZeroedBytes::new(bytes, "maxSize")?);
+            typed.push(ZeroedBytes::new(capacity * f.row_bytes(), "maxSize")?);
             row_bytes.push(f.row_bytes());
         }
         let any = schema.any_fields().map(|_| Vec::new()).collect();
@@ -70,6 +72,21 @@ impl ColumnStore {
         }
     }
 
+    /// Asks the CPU to fetch slot `slot`'s lines of every typed column for writing: a
+    /// per-step `update()` writes one row into a large ring, so without this each row's
+    /// lines are cold and its copy waits on memory, inside the call.
+    pub fn prefetch(&self, slot: usize) {
+        if slot >= self.capacity {
+            return;
+        }
+        for (col, &rb) in self.typed.iter().zip(&self.row_bytes) {
+            let row = &col[slot * rb..(slot + 1) * rb];
+            for line in row.chunks(64) {
+                prefetch_write(line.as_ptr());
+            }
+        }
+    }
+
     fn write_any(&mut self, slot: usize, src: &RowsRef<'_>, row: usize) {
         for (slots, data) in self.any.iter_mut().zip(&src.any) {
             let value = data.value(row);
@@ -83,55 +100,81 @@ impl ColumnStore {
         }
     }
 
-    /// Appends the rows at `slots` (each below the number of rows written) to `out`, in
-    /// the order given.
-    pub fn gather_into(&self, slots: &[usize], out: &mut Columns) -> Result<()> {
-        for ((dst, col), &rb) in out.typed.iter_mut().zip(&self.typed).zip(&self.row_bytes) {
-            for &s in slots {
-                dst.extend_from_slice(&col[s * rb..(s + 1) * rb]);
+    /// Writes the rows at `slots` (each below the number of rows written), in the order
+    /// given, into `typed` (one slice per typed field, exactly `slots.len()` rows long)
+    /// and returns their `any` values.
+    pub fn gather_into(&self, slots: &[usize], typed: &mut [&mut [u8]]) -> Result<Vec<AnyColumn>> {
+        for ((dst, col), &rb) in typed.iter_mut().zip(&self.typed).zip(&self.row_bytes) {
+            for (d, &s) in dst.chunks_exact_mut(rb.max(1)).zip(slots) {
+                d.copy_from_slice(&col[s * rb..(s + 1) * rb]);
             }
         }
-        for ((dst, held), field) in out
-            .any
-            .iter_mut()
-            .zip(&self.any)
+        self.any
+            .iter()
             .zip(self.schema.any_fields())
-        {
-            for &s in slots {
-                dst.push(&held[s], &field.name)?;
-            }
-        }
-        out.rows += slots.len();
-        Ok(())
+            .map(|(held, field)| {
+                let mut col = AnyColumn::with_rows(slots.len())?;
+                for &s in slots {
+                    col.push(&held[s], &field.name)?;
+                }
+                Ok(col)
+            })
+            .collect()
     }
 
-    /// Copies the slot ranges `ranges` (concatenated, in order) into new columns.
-    pub fn gather_ranges(&self, ranges: &[std::ops::Range<usize>]) -> Result<Columns> {
+    /// Copies the slot ranges `ranges` (concatenated, in order) into `typed` and
+    /// returns their `any` values.
+    pub fn gather_ranges_into(
+        &self,
+        ranges: &[Range<usize>],
+        typed: &mut [&mut [u8]],
+    ) -> Result<Vec<AnyColumn>> {
+        for ((dst, col), &rb) in typed.iter_mut().zip(&self.typed).zip(&self.row_bytes) {
+            let mut at = 0;
+            for r in ranges {
+                let n = r.len() * rb;
+                dst[at..at + n].copy_from_slice(&col[r.start * rb..r.end * rb]);
+                at += n;
+            }
+        }
         let rows: usize = ranges.iter().map(|r| r.len()).sum();
-        let mut out = Columns::with_capacity(&self.schema, rows)?;
-        for ((dst, col), &rb) in out.typed.iter_mut().zip(&self.typed).zip(&self.row_bytes) {
-            for r in ranges {
-                dst.extend_from_slice(&col[r.start * rb..r.end * rb]);
-            }
-        }
-        for ((dst, held), field) in out
-            .any
-            .iter_mut()
-            .zip(&self.any)
+        self.any
+            .iter()
             .zip(self.schema.any_fields())
-        {
-            for r in ranges {
-                for v in &held[r.clone()] {
-                    dst.push(v, &field.name)?;
+            .map(|(held, field)| {
+                let mut col = AnyColumn::with_rows(rows)?;
+                for r in ranges {
+                    for v in &held[r.clone()] {
+                        col.push(v, &field.name)?;
+                    }
                 }
-            }
+                Ok(col)
+            })
+            .collect()
+    }
+
+    /// Bytes of the `any` values in `slots` (what gathering them allocates).
+    pub fn any_bytes(&self, slots: impl Iterator<Item = usize> + Clone) -> u128 {
+        self.any
+            .iter()
+            .map(|held| {
+                slots
+                    .clone()
+                    .map(|s| held[s].len() as u128 + 4)
+                    .sum::<u128>()
+            })
+            .sum()
+    }
+
+    /// Forgets every `any` value (typed columns are simply overwritten later).
+    pub fn clear_any(&mut self) {
+        for a in &mut self.any {
+            a.clear();
         }
-        out.rows = rows;
-        Ok(out)
     }
 
     /// Bytes of slots `range` of typed column `i`.
-    pub fn typed_range(&self, i: usize, range: std::ops::Range<usize>) -> &[u8] {
+    pub fn typed_range(&self, i: usize, range: Range<usize>) -> &[u8] {
         let rb = self.row_bytes[i];
         &self.typed[i][range.start * rb..range.end * rb]
     }
@@ -152,3 +195,14 @@ impl ColumnStore {
         self.any[a].push(value);
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+fn prefetch_write(p: *const u8) {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
+    // SAFETY: a prefetch is a hint: it never faults and changes no memory, whatever the
+    // address; `p` points into a live column anyway. SSE is part of x86_64's baseline.
+    unsafe { _mm_prefetch::<_MM_HINT_ET0>(p.cast()) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch_write(_p: *const u8) {}

@@ -60,11 +60,11 @@ fn max_size_bounds() {
             .code,
         ErrorCode::InvalidArgument
     );
-    assert!(expbuf_core::checked_size(f64::NAN, "maxSize").is_err());
-    assert!(expbuf_core::checked_size(1.5, "maxSize").is_err());
-    assert!(expbuf_core::checked_size(-1.0, "maxSize").is_err());
-    assert!(expbuf_core::checked_size(f64::INFINITY, "maxSize").is_err());
-    assert_eq!(expbuf_core::checked_size(7.0, "maxSize"), Ok(7));
+    assert!(expbuf_core::checked_rows(f64::NAN, "maxSize").is_err());
+    assert!(expbuf_core::checked_rows(1.5, "maxSize").is_err());
+    assert!(expbuf_core::checked_rows(-1.0, "maxSize").is_err());
+    assert!(expbuf_core::checked_rows(f64::INFINITY, "maxSize").is_err());
+    assert_eq!(expbuf_core::checked_rows(7.0, "maxSize"), Ok(7));
 }
 
 #[test]
@@ -222,15 +222,45 @@ proptest! {
 }
 
 #[test]
-fn gather_reads_logical_indices_across_the_wrap() {
+fn row_into_reads_storage_order_across_the_wrap_and_clear_empties() {
     let mut b = seq(4);
     b.extend(&as_ref(&rows(&[0, 1, 2, 3, 4, 5]))).expect("add");
+    let mut x = [0u8; 4];
+    let mut v = [0u8; 8];
+    let any = b.row_into(1, &mut [&mut x, &mut v]).expect("row");
+    assert_eq!(i32::from_le_bytes(x), 3);
+    assert_eq!(any[0].as_ref().value(0), b"3");
     assert_eq!(
-        xs(&b.gather(&[0, 3, 1, 1]).expect("gather")),
-        vec![2, 5, 3, 3]
-    );
-    assert_eq!(
-        b.gather(&[4]).expect_err("out of range").code,
+        b.row_into(4, &mut [&mut x, &mut v])
+            .expect_err("out of range")
+            .code,
         ErrorCode::InvalidArgument
     );
+    assert_eq!(
+        b.row_into(0, &mut [&mut x])
+            .expect_err("one column short")
+            .code,
+        ErrorCode::InvalidArgument
+    );
+    b.clear();
+    assert_eq!((b.len(), b.total_added()), (0, 0));
+    assert_eq!(b.sample(1, true).expect_err("empty").code, ErrorCode::Empty);
+    b.extend(&as_ref(&rows(&[9, 10]))).expect("add");
+    assert_eq!(xs(&b.get_data().expect("data")), vec![9, 10]);
+}
+
+#[test]
+fn counters_follow_every_change() {
+    use expbuf_core::counters::{slot, BUFFER};
+    let mut b = Buffer::new(schema(), Policy::Reservoir, 3, 4).expect("buffer");
+    let c = b.counters().clone();
+    let read = |name: &str| c.get(slot(BUFFER, name));
+    assert_eq!(
+        (read("size"), read("maxSize"), read("totalAdded")),
+        (0.0, 3.0, 0.0)
+    );
+    b.extend(&as_ref(&rows(&[1, 2, 3, 4, 5]))).expect("add");
+    assert_eq!((read("size"), read("totalAdded")), (3.0, 5.0));
+    b.clear();
+    assert_eq!((read("size"), read("totalAdded")), (0.0, 0.0));
 }

@@ -2,9 +2,10 @@ mod common;
 
 use common::{as_ref, rows, schema, xs};
 use expbuf_core::state::{load_buffer, read_manifest, save_buffer, Target};
-use expbuf_core::{Buffer, ErrorCode, Policy};
+use expbuf_core::{Buffer, Dtype, ErrorCode, Field, Policy, RowsRef, Schema};
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 fn kinds() -> Vec<Policy> {
     vec![
@@ -221,16 +222,21 @@ fn every_kind_of_damage_is_refused_with_its_code() {
 }
 
 #[test]
-fn user_state_round_trip_queued_rows_and_log() {
+fn user_state_round_trip_queued_rows_log_and_cursor() {
     use expbuf_core::state::{read_user, write_user};
+    use expbuf_core::user::SavedUser;
     let dir = tempfile::tempdir().expect("tmp");
-    let queued = rows(&[7, 8, 9]);
-    let log = [1.5, 2.5, 3.25];
-    write_user(dir.path(), &schema(), &queued, &log).expect("write");
-    let (back, got_log) = read_user(dir.path(), &schema()).expect("read");
-    assert_eq!(xs(&back), vec![7, 8, 9]);
-    assert_eq!(back.timestamps, vec![7.0, 8.0, 9.0]);
-    assert_eq!(got_log, log.to_vec());
+    let saved = SavedUser {
+        queued: rows(&[7, 8, 9]),
+        log: vec![1.5, 2.5, 3.25],
+        cursor: 41,
+    };
+    write_user(dir.path(), &schema(), &saved).expect("write");
+    let back = read_user(dir.path(), &schema()).expect("read");
+    assert_eq!(xs(&back.queued), vec![7, 8, 9]);
+    assert_eq!(back.queued.timestamps, vec![7.0, 8.0, 9.0]);
+    assert_eq!(back.log, saved.log);
+    assert_eq!(back.cursor, 41);
     // A flipped byte in the log is refused.
     let p = dir.path().join("log.npy");
     let mut b = fs::read(&p).expect("r");
@@ -241,4 +247,93 @@ fn user_state_round_trip_queued_rows_and_log() {
         read_user(dir.path(), &schema()).expect_err("flip").code,
         ErrorCode::CorruptState
     );
+}
+
+/// Rewrites `manifest.json` of the state in `dir` through `edit`.
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let p = dir.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&fs::read(&p).expect("read")).expect("json");
+    edit(&mut m);
+    fs::write(&p, serde_json::to_vec(&m).expect("json")).expect("write");
+}
+
+#[test]
+fn a_typed_field_without_a_file_is_corrupt_not_skipped() {
+    // Two typed fields of the same row size: skipping the first would load the
+    // second's column into it with every checksum passing.
+    let s = Arc::new(
+        Schema::new(vec![
+            Field::typed("a", Dtype::Int32, &[]).expect("a"),
+            Field::typed("b", Dtype::Int32, &[]).expect("b"),
+        ])
+        .expect("schema"),
+    );
+    let mut buf = Buffer::new(s.clone(), Policy::Sequential, 4, 1).expect("buffer");
+    let a: Vec<u8> = [1i32, 2].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let b: Vec<u8> = [5i32, 6].iter().flat_map(|x| x.to_le_bytes()).collect();
+    buf.extend(&RowsRef {
+        rows: 2,
+        typed: vec![&a, &b],
+        any: vec![],
+        timestamps: None,
+    })
+    .expect("add");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("state");
+    save_buffer(&buf, &path).expect("save");
+    edit_manifest(&path, |m| {
+        m["fields"][0]
+            .as_object_mut()
+            .expect("field")
+            .remove("file");
+    });
+    let t = Target {
+        schema: &s,
+        kind: "sequential",
+        max_size: 4,
+    };
+    let e = load_buffer(&path, &t).expect_err("no file");
+    assert_eq!(e.code, ErrorCode::CorruptState);
+    assert!(e.message.contains("field 'a': no file"), "{}", e.message);
+}
+
+#[test]
+fn hostile_sizes_in_a_manifest_fail_before_allocating() {
+    use expbuf_core::state::read_user;
+    use expbuf_core::user::SavedUser;
+    let dir = tempfile::tempdir().expect("tmp");
+    let saved = SavedUser {
+        queued: rows(&[1, 2]),
+        log: vec![1.0],
+        cursor: 0,
+    };
+    expbuf_core::state::write_user(dir.path(), &schema(), &saved).expect("write");
+    // Claims of 2^31 - 1 rows and a log as long: the files are a few bytes, so each
+    // claim must be refused by its size check, not by an allocation of gigabytes.
+    edit_manifest(dir.path(), |m| m["rows"] = serde_json::json!(2147483647));
+    let e = read_user(dir.path(), &schema()).expect_err("rows");
+    assert_eq!(e.code, ErrorCode::CorruptState);
+    write_user_again(dir.path(), &saved);
+    edit_manifest(dir.path(), |m| m["logRows"] = serde_json::json!(2147483647));
+    let e = read_user(dir.path(), &schema()).expect_err("log rows");
+    assert_eq!(e.code, ErrorCode::CorruptState);
+    assert!(e.message.contains("log.npy"), "{}", e.message);
+    write_user_again(dir.path(), &saved);
+    edit_manifest(dir.path(), |m| {
+        for f in m["files"].as_array_mut().expect("files") {
+            if f["name"] == "any.bin" {
+                f["bytes"] = serde_json::json!(1u64 << 40);
+            }
+        }
+    });
+    let e = read_user(dir.path(), &schema()).expect_err("any bytes");
+    assert_eq!(e.code, ErrorCode::CorruptState);
+}
+
+fn write_user_again(dir: &Path, saved: &expbuf_core::user::SavedUser) {
+    for e in fs::read_dir(dir).expect("dir") {
+        fs::remove_file(e.expect("entry").path()).expect("rm");
+    }
+    expbuf_core::state::write_user(dir, &schema(), saved).expect("write");
 }

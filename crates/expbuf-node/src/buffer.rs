@@ -1,232 +1,251 @@
-//! `NativeBuffer`: one class for the three buffer kinds; the TS layer gives each its
-//! own typed class.
+//! Buffers: one native object for the three kinds (the TS layer gives each its class).
 
-use crate::columns;
-use crate::error::{invalid, to_js, Result};
+use crate::ffi::{Cx, Elem, Native, Val};
 use crate::registry::{self, Held, Shared};
-use crate::schema::{to_schema, FieldDecl};
-use crate::state::{self, FileTask, PrepareBufferTask, PreparedBuffer};
-use expbuf_core::{checked_size, Buffer, Policy};
-use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, Uint32ArraySlice, Uint8ArraySlice};
-use napi::Env;
-use napi_derive::napi;
+use crate::rows;
+use crate::state;
+use expbuf_core::input::{whole_in, Options};
+use expbuf_core::{checked_rows, Buffer, Error, Policy, Result, Ring, Schema};
+use napi::sys::napi_type_tag;
 use parking_lot::Mutex;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-#[napi(object)]
-pub struct BufferOptions {
-    /// "sequential", "random-replacement" or "reservoir".
-    pub kind: String,
-    /// Seed of the buffer's RNG, an integer in [0, 2^53).
-    pub seed: f64,
-    /// Probability in [0, 1] that a new row replaces one once full (random-replacement).
-    pub replace_probability: Option<f64>,
+pub type SharedBuffer = Arc<Shared<Mutex<Buffer>>>;
+
+/// A JS object's hold on a buffer.
+pub struct BufferObj(Held<Mutex<Buffer>>);
+
+impl Native for BufferObj {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0001,
+        upper: 0x9d3c_41f0_0b7e_5a11,
+    };
+    const WHAT: &'static str = "buffer";
 }
 
-pub(crate) type SharedBuffer = Arc<Shared<Mutex<Buffer>>>;
-
-/// A buffer, shared by every thread that attached to it by handle.
-#[napi(object)]
-pub struct BufferDescription {
-    pub kind: String,
-    pub max_size: u32,
-    pub replace_probability: Option<f64>,
+impl BufferObj {
+    pub fn shared(&self) -> Result<std::cell::Ref<'_, SharedBuffer>> {
+        self.0.get("buffer")
+    }
 }
 
-#[napi]
-pub struct NativeBuffer {
-    inner: Held<Mutex<Buffer>>,
+/// A buffer's `add()` stage on one thread (see `Ring::flush_into`).
+pub struct StageObj(Arc<Ring>);
+
+impl Native for StageObj {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0002,
+        upper: 0x51c2_88e4_3a90_17bd,
+    };
+    const WHAT: &'static str = "stage";
 }
 
-fn seed_of(seed: f64) -> Result<u64> {
-    if !(seed.is_finite() && seed.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&seed))
-    {
-        return Err(invalid(format!(
-            "seed: {seed} is not an integer in [0, 2^53)"
+/// `bufferNew(kind, fields, maxSize, options)`: a new buffer; the fields and options
+/// are checked here, every message naming the field or option.
+fn new(cx: &mut Cx) -> Result<Val> {
+    let kind = cx.str(0, "kind")?;
+    let schema = Arc::new(Schema::parse(&cx.value(1)?)?);
+    let max_size = checked_rows(cx.f64(2, "maxSize")?, "maxSize")?;
+    let (policy, seed) = Policy::from_options(&kind, max_size, &cx.value(3)?)?;
+    let buffer = Buffer::new(schema, policy, max_size, seed)?;
+    cx.external(BufferObj(Held::new(registry::register(Mutex::new(buffer)))))
+}
+
+/// `bufferAttach(id)`: the buffer behind a handle's id, from any thread.
+fn attach(cx: &mut Cx) -> Result<Val> {
+    let shared = registry::attach::<Mutex<Buffer>>(cx.f64(0, "handle.id")?, "buffer")?;
+    cx.external(BufferObj(Held::new(shared)))
+}
+
+/// `bufferId(buffer)`: the id a handle carries.
+fn id(cx: &mut Cx) -> Result<Val> {
+    let id = cx.obj::<BufferObj>(0)?.shared()?.id();
+    cx.number(id as f64)
+}
+
+/// `bufferDescribe(buffer)`: `{ kind, maxSize, replaceProbability, fields }`.
+fn describe(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let b = shared.data.lock();
+    let p = match b.policy().replace_probability() {
+        Some(p) => cx.number(p)?,
+        None => cx.undefined(),
+    };
+    cx.object(&[
+        ("kind", cx.string(b.policy().kind())?),
+        ("maxSize", cx.number(b.max_size() as f64)?),
+        ("replaceProbability", p),
+        ("fields", cx.js_value(&b.schema().to_value())?),
+    ])
+}
+
+/// `bufferCounters(buffer)`: an ArrayBuffer over the buffer's counter block.
+fn counters(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let c = shared.data.lock().counters().clone();
+    rows::counter_view(cx, c)
+}
+
+/// `bufferClose(buffer)`: releases this object's hold.
+fn close(cx: &mut Cx) -> Result<Val> {
+    cx.obj::<BufferObj>(0)?.0.release();
+    Ok(cx.undefined())
+}
+
+/// `bufferAddBatch(buffer, rows, typed[], anyBytes[], anyOffsets[])`: all or nothing.
+fn add_batch(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let input = rows::Input::read(cx, 1)?;
+    shared.data.lock().extend(&input.rows())?;
+    Ok(cx.undefined())
+}
+
+/// `bufferStage(buffer)`: a new `add()` stage for this thread, with its memory.
+fn stage(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let schema = shared.data.lock().schema().clone();
+    let ring = Arc::new(Ring::new(schema, usize::MAX)?);
+    let view = rows::ring_view(cx, &ring)?;
+    let obj = cx.external(StageObj(ring))?;
+    cx.object(&[("stage", obj), ("ring", view)])
+}
+
+/// `bufferFlush(buffer, stage, tail, anyBytes?, anyOffsets?)`: moves the staged rows
+/// up to `tail` into the buffer; returns how many.
+fn flush(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let ring = cx.obj::<StageObj>(1)?.0.clone();
+    let tail = cx.counter(2, "tail")?;
+    let any = rows::AnyInput::read(cx, 3)?;
+    let moved = ring.flush_into(tail, &any.refs(), &mut *shared.data.lock())?;
+    cx.number(moved as f64)
+}
+
+/// `bufferGetData(buffer)`: every held row, storage order, as output buffers.
+fn get_data(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let b = shared.data.lock();
+    rows::output(cx, &b.output_bytes(b.len(), "getData")?, |typed| {
+        b.data_into(typed)
+    })
+}
+
+/// `bufferGet(buffer, index)`: row `index` (storage order) as output buffers.
+fn get(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let i = cx.f64(1, "index")?;
+    let b = shared.data.lock();
+    if b.is_empty() || !whole_in(i, 0.0..=(b.len() - 1) as f64) {
+        return Err(Error::invalid_argument(format!(
+            "index: {} is not an integer in [0, {})",
+            expbuf_core::input::number(i),
+            b.len()
         )));
     }
-    Ok(seed as u64)
+    rows::output(cx, &b.output_bytes(1, "index")?, |typed| {
+        b.row_into(i as usize, typed)
+    })
 }
 
-#[napi]
-impl NativeBuffer {
-    #[napi(constructor, catch_unwind)]
-    pub fn new(fields: Vec<FieldDecl>, max_size: f64, options: BufferOptions) -> Result<Self> {
-        let schema = to_schema(&fields)?;
-        let max_size = checked_size(max_size, "maxSize").map_err(to_js)?;
-        let policy = match options.kind.as_str() {
-            "sequential" => Policy::Sequential,
-            "reservoir" => Policy::Reservoir,
-            "random-replacement" => {
-                Policy::random_replacement(options.replace_probability.unwrap_or(1.0))
-                    .map_err(to_js)?
-            }
-            other => return Err(invalid(format!("kind: unknown buffer kind '{other}'"))),
-        };
-        let buffer =
-            Buffer::new(schema, policy, max_size, seed_of(options.seed)?).map_err(to_js)?;
-        Ok(NativeBuffer {
-            inner: Held::new(registry::register(Mutex::new(buffer))),
-        })
+/// `bufferGather(buffer, indices)`: the rows at logical indices (a Uint32Array).
+fn gather(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let idx = cx.typed(1, "indices")?;
+    if idx.elem != Elem::U32 {
+        return Err(Error::invalid_argument("indices: expected a Uint32Array"));
     }
+    let indices: Vec<usize> = idx
+        .bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    let b = shared.data.lock();
+    rows::output(cx, &b.output_bytes(indices.len(), "indices")?, |typed| {
+        b.gather_into(&indices, typed)
+    })
+}
 
-    /// The buffer behind handle `id`, from any thread.
-    #[napi(factory, catch_unwind)]
-    pub fn attach(id: f64) -> Result<Self> {
-        let inner = registry::attach_or_closed::<Mutex<Buffer>>(id, "buffer")?;
-        Ok(NativeBuffer {
-            inner: Held::new(inner),
-        })
+/// Reads `sample`'s options: `{ replacement = true }`.
+pub fn replacement(cx: &Cx, i: usize) -> Result<bool> {
+    let v = cx.value(i)?;
+    let o = Options::new(&v, "options", &["replacement"])?;
+    Ok(o.bool("replacement")?.unwrap_or(true))
+}
+
+/// `bufferSample(buffer, batchSize, options)`: uniformly drawn rows as output buffers.
+fn sample(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let n = checked_rows(cx.f64(1, "batchSize")?, "batchSize")?;
+    let replacement = replacement(cx, 2)?;
+    let mut b = shared.data.lock();
+    b.check_sample(n, replacement)?;
+    let sizes = b.output_bytes(n, "batchSize")?;
+    rows::output(cx, &sizes, |typed| b.sample_into(n, replacement, typed))
+}
+
+/// `bufferSampleInto(buffer, options, ...out)`: draws as many rows as `out` (one typed
+/// array per typed field, of its dtype) holds, into `out`; returns that row count.
+fn sample_into(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let replacement = replacement(cx, 1)?;
+    let mut b = shared.data.lock();
+    let schema = b.schema().clone();
+    let names: Vec<String> = schema
+        .typed_fields()
+        .map(|f| format!("out.{}", f.name))
+        .collect();
+    let mut out = cx.typed_out(2, &names)?;
+    let rows = rows::out_rows(&schema, &out)?;
+    if schema.any_count() > 0 {
+        return Err(Error::invalid_argument(
+            "out: sampleInto fills typed fields only; this buffer has 'any' fields (use sample)",
+        ));
     }
+    let mut typed: Vec<&mut [u8]> = out.iter_mut().map(|(_, s)| &mut **s).collect();
+    b.sample_into(rows, replacement, &mut typed)?;
+    cx.number(rows as f64)
+}
 
-    /// The id another thread passes to `attach`.
-    #[napi(catch_unwind)]
-    pub fn handle(&self) -> Result<f64> {
-        Ok(self.shared()?.id() as f64)
-    }
+/// `bufferClear(buffer)`.
+fn clear(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    shared.data.lock().clear();
+    Ok(cx.undefined())
+}
 
-    /// Releases this thread's hold; the buffer is freed when no thread holds it.
-    #[napi]
-    pub fn close(&mut self) {
-        self.inner.release();
-    }
-
-    pub(crate) fn shared(&self) -> Result<&SharedBuffer> {
-        self.inner.get("buffer")
-    }
-
-    /// Saves the buffer into directory `dir` (crash-safe), off the JS thread.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn save_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
-        Ok(state::save(self.shared()?.clone(), PathBuf::from(dir)))
-    }
-
-    /// Writes the state into `dir` (a sub-directory of a staged composite state).
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn write_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
-        Ok(state::write(self.shared()?.clone(), PathBuf::from(dir)))
-    }
-
-    /// Loads and checks the state in `dir` into a new buffer, off the JS thread;
-    /// `applyLoad` swaps it in. Nothing changes until then.
-    #[napi(catch_unwind, ts_return_type = "Promise<PreparedBuffer>")]
-    pub fn prepare_load(&self, dir: String) -> Result<AsyncTask<PrepareBufferTask>> {
-        Ok(PrepareBufferTask::new(
-            self.shared()?.clone(),
-            PathBuf::from(dir),
-        ))
-    }
-
-    /// Swaps a prepared state in.
-    #[napi(catch_unwind)]
-    pub fn apply_load(&self, prepared: &mut PreparedBuffer) -> Result<()> {
-        state::apply_buffer(self.shared()?, prepared)
-    }
-
-    /// The kind and settings `fromHandle` rebuilds the TS class from.
-    #[napi(catch_unwind)]
-    pub fn describe(&self) -> Result<BufferDescription> {
-        let b = self.shared()?.data.lock();
-        let replace_probability = match b.policy() {
-            Policy::RandomReplacement {
-                replace_probability,
-            } => Some(replace_probability),
-            _ => None,
-        };
-        Ok(BufferDescription {
-            kind: b.policy().kind().to_owned(),
-            max_size: b.max_size() as u32,
-            replace_probability,
-        })
-    }
-
-    /// Adds `rows` rows given as one byte view per typed field and, per `any` field,
-    /// serialized bytes plus `rows + 1` offsets. All or nothing.
-    #[napi(catch_unwind)]
-    pub fn add(
-        &self,
-        rows: u32,
-        typed: Vec<Uint8ArraySlice>,
-        any_bytes: Vec<Uint8ArraySlice>,
-        any_offsets: Vec<Uint32ArraySlice>,
-    ) -> Result<()> {
-        let r = columns::rows_ref(rows, &typed, &any_bytes, &any_offsets, None);
-        self.shared()?.data.lock().extend(&r).map_err(to_js)
-    }
-
-    #[napi(catch_unwind)]
-    pub fn get_data<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
-        let data = self.shared()?.data.lock().get_data().map_err(to_js)?;
-        columns::to_js(env, data, false)
-    }
-
-    #[napi(catch_unwind)]
-    pub fn sample<'env>(
-        &self,
-        env: &'env Env,
-        batch_size: f64,
-        replacement: bool,
-    ) -> Result<Vec<ArrayBuffer<'env>>> {
-        let k = checked_size(batch_size, "batchSize").map_err(to_js)?;
-        let data = self
-            .shared()?
-            .data
-            .lock()
-            .sample(k, replacement)
-            .map_err(to_js)?;
-        columns::to_js(env, data, false)
-    }
-
-    /// The rows at logical `indices` (0 = oldest), in the order given.
-    #[napi(catch_unwind)]
-    pub fn gather<'env>(
-        &self,
-        env: &'env Env,
-        indices: Uint32ArraySlice,
-    ) -> Result<Vec<ArrayBuffer<'env>>> {
-        let idx: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
-        let data = self.shared()?.data.lock().gather(&idx).map_err(to_js)?;
-        columns::to_js(env, data, false)
-    }
-
-    #[napi(getter)]
-    pub fn size(&self) -> Result<u32> {
-        Ok(self.shared()?.data.lock().len() as u32)
-    }
-
-    #[napi(getter)]
-    pub fn max_size(&self) -> Result<u32> {
-        Ok(self.shared()?.data.lock().max_size() as u32)
-    }
-
-    #[napi(getter)]
-    pub fn is_full(&self) -> Result<bool> {
-        Ok(self.shared()?.data.lock().is_full())
-    }
-
-    #[napi(getter)]
-    pub fn total_added(&self) -> Result<f64> {
-        Ok(self.shared()?.data.lock().total_added() as f64)
+/// The element type a typed field's JS array has.
+pub fn elem_of(dtype: expbuf_core::Dtype) -> Elem {
+    use expbuf_core::Dtype as D;
+    match dtype {
+        D::Float32 => Elem::F32,
+        D::Float64 => Elem::F64,
+        D::Int8 => Elem::I8,
+        D::Int16 => Elem::I16,
+        D::Int32 => Elem::I32,
+        D::Uint8 => Elem::U8,
+        D::Uint16 => Elem::U16,
+        D::Uint32 => Elem::U32,
     }
 }
 
-/// pamiq-core's replace probability for an expected survival length.
-#[napi(catch_unwind)]
-pub fn replace_probability_from_survival_length(max_size: f64, length: f64) -> Result<f64> {
-    let max_size = checked_size(max_size, "maxSize").map_err(to_js)?;
-    expbuf_core::replace_probability_from_survival_length(max_size, length).map_err(to_js)
-}
-
-/// How many shared queues and buffers are alive in this process (all threads).
-#[napi]
-pub fn registry_size() -> u32 {
-    registry::len() as u32
-}
-
-/// Checks a size argument (an integer in [1, 2^31 - 1]); returns it or throws
-/// `EXPBUF_INVALID_ARGUMENT` naming `name`.
-#[napi(catch_unwind)]
-pub fn checked_size_arg(value: f64, name: String) -> Result<f64> {
-    checked_size(value, &name).map(|v| v as f64).map_err(to_js)
-}
+pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
+    ("bufferNew", new),
+    ("bufferAttach", attach),
+    ("bufferId", id),
+    ("bufferDescribe", describe),
+    ("bufferCounters", counters),
+    ("bufferClose", close),
+    ("bufferAddBatch", add_batch),
+    ("bufferStage", stage),
+    ("bufferFlush", flush),
+    ("bufferGetData", get_data),
+    ("bufferGet", get),
+    ("bufferGather", gather),
+    ("bufferSample", sample),
+    ("bufferSampleInto", sample_into),
+    ("bufferClear", clear),
+    ("bufferSave", state::buffer_save),
+    ("bufferWrite", state::buffer_write),
+    ("bufferPrepareLoad", state::buffer_prepare_load),
+    ("bufferApplyLoad", state::buffer_apply_load),
+];

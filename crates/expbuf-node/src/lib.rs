@@ -1,10 +1,33 @@
-//! expbuf-node: the napi-rs binding of expbuf-core. Thin classes that translate JS
-//! arguments into core calls; no rule of the pipeline lives here.
+//! expbuf-node: the Node-API binding of expbuf-core. Every export translates JS
+//! arguments into core calls and core results (and errors) back; no rule of the
+//! pipeline lives here. `ffi` holds the raw Node-API layer and all of its `unsafe`;
+//! the other modules are one per concept, named as the TS layer names them.
 
-pub mod buffer;
-mod columns;
-mod error;
-pub mod queue;
+mod buffer;
+mod ffi;
+mod meta;
+mod queue;
 mod registry;
-mod schema;
-pub mod state;
+mod rows;
+mod state;
+mod user;
+
+use napi::bindgen_prelude::{Env, Object, Result};
+use napi::JsValue;
+use napi_derive::napi;
+
+/// Registers every export on the module object (napi-rs loads Node-API and calls this).
+#[napi(module_exports)]
+pub fn exports(exports: Object, env: Env) -> Result<()> {
+    for list in [
+        meta::EXPORTS,
+        buffer::EXPORTS,
+        queue::EXPORTS,
+        user::EXPORTS,
+        state::EXPORTS,
+    ] {
+        ffi::register(env.raw(), exports.raw(), list)
+            .map_err(|e| napi::Error::from_reason(e.to_string()))?;
+    }
+    Ok(())
+}

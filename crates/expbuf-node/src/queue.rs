@@ -1,182 +1,149 @@
-//! `NativeQueue` (collector side) and `NativeUser` (training side) over one shared
-//! `RowQueue`.
+//! Queues and collector rings: the collecting side of `DataUser`'s queue.
 
-use crate::buffer::NativeBuffer;
-use crate::columns;
-use crate::error::{invalid, to_js, Result};
+use crate::buffer::BufferObj;
+use crate::ffi::{Cx, Native, Val};
 use crate::registry::{self, Held, Shared};
-use crate::schema::{to_schema, FieldDecl};
-use crate::state::{self, FileTask, PrepareUserTask, PreparedUser};
-use expbuf_core::{checked_size, RowQueue, TimestampLog};
-use napi::bindgen_prelude::AsyncTask;
-use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Uint32ArraySlice, Uint8ArraySlice};
-use napi::Env;
-use napi_derive::napi;
-use parking_lot::Mutex;
-use std::path::PathBuf;
+use crate::rows::{self, AnyInput, Input};
+use expbuf_core::input::Options;
+use expbuf_core::{checked_rows, Queue, Result, Ring, Schema};
+use napi::sys::napi_type_tag;
 use std::sync::Arc;
 
-type SharedQueue = Arc<Shared<Mutex<RowQueue>>>;
+/// A JS object's hold on a queue (a collector's, or a user's).
+pub struct QueueObj(Held<Arc<Queue>>);
 
-/// The collector side of a queue, in whichever thread attached to it.
-#[napi]
-pub struct NativeQueue {
-    inner: Held<Mutex<RowQueue>>,
+impl Native for QueueObj {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0003,
+        upper: 0x2f6b_d80e_c419_73a2,
+    };
+    const WHAT: &'static str = "collector";
 }
 
-#[napi]
-impl NativeQueue {
-    /// `max_queue_size` absent or `Infinity` means unbounded.
-    #[napi(constructor, catch_unwind)]
-    pub fn new(fields: Vec<FieldDecl>, max_queue_size: Option<f64>) -> Result<Self> {
-        let schema = to_schema(&fields)?;
-        let max = match max_queue_size {
-            None => None,
-            Some(m) if m == f64::INFINITY => None,
-            Some(m) => Some(checked_size(m, "maxQueueSize").map_err(to_js)?),
-        };
-        let queue = RowQueue::new(schema, max).map_err(to_js)?;
-        Ok(NativeQueue {
-            inner: Held::new(registry::register(Mutex::new(queue))),
-        })
+impl QueueObj {
+    pub fn queue(&self) -> Result<Arc<Queue>> {
+        Ok(self.0.get("collector")?.data.clone())
     }
 
-    /// The queue behind handle `id`, from any thread.
-    #[napi(factory, catch_unwind)]
-    pub fn attach(id: f64) -> Result<Self> {
-        let inner = registry::attach_or_closed::<Mutex<RowQueue>>(id, "queue")?;
-        Ok(NativeQueue {
-            inner: Held::new(inner),
-        })
-    }
-
-    /// The id another thread passes to `attach`.
-    #[napi(catch_unwind)]
-    pub fn handle(&self) -> Result<f64> {
-        Ok(self.shared()?.id() as f64)
-    }
-
-    /// Releases this thread's hold; the queue is freed when nothing holds it.
-    #[napi]
-    pub fn close(&mut self) {
-        self.inner.release();
-    }
-
-    fn shared(&self) -> Result<&SharedQueue> {
-        self.inner.get("collector")
-    }
-
-    /// Appends a block of collected rows with their timestamps. All or nothing.
-    #[napi(catch_unwind)]
-    pub fn push(
-        &self,
-        rows: u32,
-        typed: Vec<Uint8ArraySlice>,
-        any_bytes: Vec<Uint8ArraySlice>,
-        any_offsets: Vec<Uint32ArraySlice>,
-        timestamps: Float64ArraySlice,
-    ) -> Result<()> {
-        let r = columns::rows_ref(rows, &typed, &any_bytes, &any_offsets, Some(&timestamps));
-        self.shared()?.data.lock().push(&r).map_err(to_js)
-    }
-
-    #[napi(getter)]
-    pub fn dropped(&self) -> Result<f64> {
-        Ok(self.shared()?.data.lock().dropped() as f64)
-    }
-
-    #[napi(getter)]
-    pub fn length(&self) -> Result<f64> {
-        Ok(self.shared()?.data.lock().len() as f64)
+    /// A new hold on the queue's registry entry (a user keeps one).
+    pub fn hold(&self) -> Result<Arc<Shared<Arc<Queue>>>> {
+        Ok(self.0.get("collector")?.clone())
     }
 }
 
-/// The training side of a queue: moves rows out and logs their collect times.
-#[napi]
-pub struct NativeUser {
-    queue: Held<Mutex<RowQueue>>,
-    log: Mutex<TimestampLog>,
+/// A collecting thread's ring on a queue.
+pub struct RingObj {
+    queue: Arc<Queue>,
+    ring: Arc<Ring>,
 }
 
-#[napi]
-impl NativeUser {
-    /// `log_capacity`: how many collect times to keep (the buffer's maxSize).
-    #[napi(constructor, catch_unwind)]
-    pub fn new(queue: &NativeQueue, log_capacity: f64) -> Result<Self> {
-        let cap = checked_size(log_capacity, "maxSize").map_err(to_js)?;
-        Ok(NativeUser {
-            queue: Held::new(queue.shared()?.clone()),
-            log: Mutex::new(TimestampLog::new(cap)),
-        })
-    }
-
-    fn queue(&self) -> Result<&SharedQueue> {
-        self.queue.get("user")
-    }
-
-    /// Releases this user's hold on the queue.
-    #[napi]
-    pub fn close(&mut self) {
-        self.queue.release();
-    }
-
-    /// Moves every queued row into `buffer` in one call; returns the rows moved.
-    #[napi(catch_unwind)]
-    pub fn drain_into(&self, buffer: &NativeBuffer) -> Result<u32> {
-        let drained = {
-            let mut q = self.queue()?.data.lock();
-            if q.schema() != buffer.shared()?.data.lock().schema() {
-                return Err(invalid("buffer: its fields differ from the queue's"));
-            }
-            q.drain()
-        };
-        let mut b = buffer.shared()?.data.lock();
-        let mut log = self.log.lock();
-        for part in drained.parts() {
-            b.extend(&part).map_err(to_js)?;
-            log.extend(part.timestamps.unwrap_or_default());
-        }
-        Ok(drained.rows() as u32)
-    }
-
-    /// Takes every queued row, with timestamps, for a buffer written in TS.
-    #[napi(catch_unwind)]
-    pub fn drain<'env>(&self, env: &'env Env) -> Result<Vec<ArrayBuffer<'env>>> {
-        let drained = self.queue()?.data.lock().drain();
-        let columns = drained.into_columns().map_err(to_js)?;
-        self.log.lock().extend(&columns.timestamps);
-        columns::to_js(env, columns, true)
-    }
-
-    /// Writes the queued rows and the collect-time log into `dir`, off the JS thread.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn write_state(&self, dir: String) -> Result<AsyncTask<FileTask>> {
-        let log: Vec<f64> = self.log.lock().times().collect();
-        Ok(state::write_user_state(
-            self.queue()?.clone(),
-            log,
-            PathBuf::from(dir),
-        ))
-    }
-
-    /// Reads and checks a user state; `applyLoad` puts it in place.
-    #[napi(catch_unwind, ts_return_type = "Promise<PreparedUser>")]
-    pub fn prepare_load(&self, dir: String) -> Result<AsyncTask<PrepareUserTask>> {
-        Ok(state::prepare_user(
-            self.queue()?.clone(),
-            PathBuf::from(dir),
-        ))
-    }
-
-    /// Puts the restored queued rows before the current ones and restores the log.
-    #[napi(catch_unwind)]
-    pub fn apply_load(&self, prepared: &mut PreparedUser) -> Result<()> {
-        state::apply_user(&self.queue()?.data, &self.log, prepared)
-    }
-
-    /// Rows added whose collect time is strictly later than `since` (ms since the epoch).
-    #[napi(catch_unwind)]
-    pub fn count_added_since(&self, since: f64) -> f64 {
-        self.log.lock().count_after(since) as f64
-    }
+impl Native for RingObj {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0004,
+        upper: 0xc0a7_3e59_12d4_8b66,
+    };
+    const WHAT: &'static str = "ring";
 }
+
+/// `queueNew(source, options, maxSize)`: a queue for rows of `source` (a native buffer,
+/// whose schema it shares, or a field declaration), bounded by `options.maxQueueSize`
+/// (`Infinity`: unbounded; absent: `maxSize`, the buffer's).
+fn new(cx: &mut Cx) -> Result<Val> {
+    let schema = match cx.obj::<BufferObj>(0) {
+        Ok(b) => b.shared()?.data.lock().schema().clone(),
+        Err(_) => Arc::new(Schema::parse(&cx.value(0)?)?),
+    };
+    let options = cx.value(1)?;
+    let o = Options::new(&options, "options", &["maxQueueSize"])?;
+    let max = match o.number("maxQueueSize")? {
+        None => Some(checked_rows(cx.f64(2, "maxSize")?, "maxSize")?),
+        Some(m) if m == f64::INFINITY => None,
+        Some(m) => Some(checked_rows(m, "options.maxQueueSize")?),
+    };
+    let queue = Arc::new(Queue::new(schema, max)?);
+    cx.external(QueueObj(Held::new(registry::register(queue))))
+}
+
+/// `queueAttach(id)`: the queue behind a collector handle's id, from any thread.
+fn attach(cx: &mut Cx) -> Result<Val> {
+    let shared = registry::attach::<Arc<Queue>>(cx.f64(0, "handle.id")?, "collector")?;
+    cx.external(QueueObj(Held::new(shared)))
+}
+
+/// `queueId(queue)`: the id a handle carries.
+fn id(cx: &mut Cx) -> Result<Val> {
+    let id = cx.obj::<QueueObj>(0)?.0.get("collector")?.id();
+    cx.number(id as f64)
+}
+
+/// `queueFields(queue)`: the queue's fields, as `Schema::to_value` lists them.
+fn fields(cx: &mut Cx) -> Result<Val> {
+    let q = cx.obj::<QueueObj>(0)?.queue()?;
+    cx.js_value(&q.schema().to_value())
+}
+
+/// `queueCounters(queue)`: an ArrayBuffer over the queue's counter block.
+fn counters(cx: &mut Cx) -> Result<Val> {
+    let q = cx.obj::<QueueObj>(0)?.queue()?;
+    rows::counter_view(cx, q.counters().clone())
+}
+
+/// `queueClose(queue)`: releases this object's hold.
+fn close(cx: &mut Cx) -> Result<Val> {
+    cx.obj::<QueueObj>(0)?.0.release();
+    Ok(cx.undefined())
+}
+
+/// `queueRing(queue)`: a new ring for this thread, `{ ring, view }`.
+fn ring(cx: &mut Cx) -> Result<Val> {
+    let queue = cx.obj::<QueueObj>(0)?.queue()?;
+    let ring = queue.ring()?;
+    let view = rows::ring_view(cx, &ring)?;
+    let obj = cx.external(RingObj { queue, ring })?;
+    cx.object(&[("ring", obj), ("view", view)])
+}
+
+/// `ringPublish(ring, tail, anyBytes?, anyOffsets?)`: publishes the rows written up to
+/// `tail`; returns the ring's head (the writer may use slots below head + capacity).
+fn publish(cx: &mut Cx) -> Result<Val> {
+    let r = cx.obj::<RingObj>(0)?;
+    let tail = cx.counter(1, "tail")?;
+    let any = AnyInput::read(cx, 2)?;
+    let head = r.queue.publish(&r.ring, tail, &any.refs())?;
+    cx.number(head as f64)
+}
+
+/// `ringSpill(ring)`: moves the ring's published rows into a block; returns its head.
+fn spill(cx: &mut Cx) -> Result<Val> {
+    let r = cx.obj::<RingObj>(0)?;
+    let head = r.queue.spill(&r.ring)?;
+    cx.number(head as f64)
+}
+
+/// `queuePush(ring, tail, anyBytes?, anyOffsets?, rows, typed[], anyBytes[],
+/// anyOffsets[], timestamps)`: publishes and spills the ring (so the batch follows the
+/// rows collected before it), then queues the batch; returns the ring's head.
+fn push(cx: &mut Cx) -> Result<Val> {
+    let r = cx.obj::<RingObj>(0)?;
+    let tail = cx.counter(1, "tail")?;
+    let pending = AnyInput::read(cx, 2)?;
+    let batch = Input::read_with(cx, 4, true)?;
+    let pending = pending.refs();
+    let head = r
+        .queue
+        .push(Some((&r.ring, tail, &pending)), &batch.rows())?;
+    cx.number(head as f64)
+}
+
+pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
+    ("queueNew", new),
+    ("queueAttach", attach),
+    ("queueId", id),
+    ("queueFields", fields),
+    ("queueCounters", counters),
+    ("queueClose", close),
+    ("queueRing", ring),
+    ("ringPublish", publish),
+    ("ringSpill", spill),
+    ("queuePush", push),
+];

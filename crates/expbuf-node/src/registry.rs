@@ -2,11 +2,14 @@
 //!
 //! The registry maps ids to `Weak` references of Rust data only (never a JS value):
 //! each JS object that uses a shared queue or buffer, in whichever thread, holds an
-//! `Arc`. When the last of them is closed or garbage-collected the data is dropped and
-//! its entry removed, so the registry never keeps anything alive by itself.
+//! `Arc` through its `Held`. When the last of them is closed or garbage-collected the
+//! data is dropped and its entry removed, so the registry never keeps anything alive.
 
+use expbuf_core::input::{whole_in, SAFE_LIMIT};
+use expbuf_core::{Error, ErrorCode, Result};
 use parking_lot::Mutex;
 use std::any::Any;
+use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
@@ -37,41 +40,29 @@ pub fn register<T: Send + Sync + 'static>(data: T) -> Arc<Shared<T>> {
     shared
 }
 
-/// A new holder of the object `id`: `None` if it was dropped or is not a `T`.
-pub fn attach<T: Send + Sync + 'static>(id: u64) -> Option<Arc<Shared<T>>> {
-    let weak = ENTRIES.lock().get(&id)?.clone();
-    weak.upgrade()?.downcast::<Shared<T>>().ok()
-}
-
-/// `attach`, or an `EXPBUF_CLOSED` error naming `what` (a buffer, a queue).
-pub fn attach_or_closed<T: Send + Sync + 'static>(
-    id: f64,
-    what: &str,
-) -> crate::error::Result<Arc<Shared<T>>> {
-    attach::<T>(id as u64).ok_or_else(|| {
-        crate::error::closed(format!("handle: {what} {id} was closed or never existed"))
-    })
-}
-
-/// One JS object's hold on a shared object: released by `close()`, or when the JS
-/// object is garbage-collected and this is dropped.
-pub struct Held<T>(Option<Arc<Shared<T>>>);
-
-impl<T> Held<T> {
-    pub fn new(shared: Arc<Shared<T>>) -> Self {
-        Held(Some(shared))
+/// A new holder of object `id` (a handle's id), or `EXPBUF_CLOSED` naming `what` when
+/// it was dropped, never existed, or is another kind of object.
+pub fn attach<T: Send + Sync + 'static>(id: f64, what: &str) -> Result<Arc<Shared<T>>> {
+    let closed = || {
+        Error::new(
+            ErrorCode::Closed,
+            format!("handle: {what} {id} was closed or never existed"),
+        )
+    };
+    if !whole_in(id, 1.0..=SAFE_LIMIT - 1.0) {
+        return Err(Error::invalid_argument(format!(
+            "handle: id {id} is not a handle's id"
+        )));
     }
-
-    /// The shared object, or `EXPBUF_CLOSED` naming `what` once released.
-    pub fn get(&self, what: &str) -> crate::error::Result<&Arc<Shared<T>>> {
-        self.0
-            .as_ref()
-            .ok_or_else(|| crate::error::closed(format!("{what}: closed")))
-    }
-
-    pub fn release(&mut self) {
-        self.0 = None;
-    }
+    let weak = ENTRIES
+        .lock()
+        .get(&(id as u64))
+        .cloned()
+        .ok_or_else(closed)?;
+    weak.upgrade()
+        .ok_or_else(closed)?
+        .downcast::<Shared<T>>()
+        .map_err(|_| closed())
 }
 
 /// How many shared objects are alive.
@@ -82,5 +73,24 @@ pub fn len() -> usize {
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         ENTRIES.lock().remove(&self.id);
+    }
+}
+
+/// One JS object's hold on a shared object: released by `close()`, or when the JS
+/// object is garbage-collected and this is dropped. Used only on its object's thread.
+pub struct Held<T>(RefCell<Option<Arc<Shared<T>>>>);
+
+impl<T> Held<T> {
+    pub fn new(shared: Arc<Shared<T>>) -> Self {
+        Held(RefCell::new(Some(shared)))
+    }
+
+    /// The shared object, or `EXPBUF_CLOSED` naming `what` once released.
+    pub fn get(&self, what: &str) -> Result<Ref<'_, Arc<Shared<T>>>> {
+        Ref::filter_map(self.0.borrow(), Option::as_ref).map_err(|_| Error::closed(what))
+    }
+
+    pub fn release(&self) {
+        self.0.borrow_mut().take();
     }
 }

@@ -1,205 +1,204 @@
-//! State tasks, run on libuv's thread pool: saving and loading buffers, users, and the
-//! staging directories that make a composite state (a user, a dict of users) atomic.
+//! Saved state, off the JS thread: buffers, users, and the staging directories that
+//! make a composite state (a user, a dict of users) atomic; durable single files.
 //!
-//! napi's async tasks carry only napi's own status, so a failure's message starts with
-//! its expbuf code ("EXPBUF_CORRUPT_STATE: …"); the TS layer turns it back into `code`.
+//! Each task runs on libuv's thread pool and settles a promise; a failure rejects it
+//! with the `ExpbufError` of the core's error (`EXPBUF_IO` with the OS error as cause,
+//! `EXPBUF_CORRUPT_STATE` naming the file, …).
 
-use crate::buffer::SharedBuffer;
-use crate::error::{closed, invalid, to_js, Result};
+use crate::buffer::BufferObj;
+use crate::ffi::{Cx, Native, Val};
+use crate::user::UserObj;
+use expbuf_core::input::{whole_in, SAFE_LIMIT};
 use expbuf_core::state::{
-    commit_staged, discard_staged, load_buffer, read_user, save_buffer, stage, write_buffer,
-    write_user, Target,
+    commit_staged, discard_staged, load_buffer, process_alive, read_user, save_buffer, stage,
+    sync_dir, write_buffer, write_file_atomic, write_user, Target,
 };
-use expbuf_core::{Buffer, Columns, RowQueue, TimestampLog};
-use napi::bindgen_prelude::*;
-use napi_derive::napi;
-use parking_lot::Mutex;
+use expbuf_core::user::SavedUser;
+use expbuf_core::{Buffer, Error, Result};
+use napi::sys::napi_type_tag;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-fn reason(e: expbuf_core::Error) -> napi::Error {
-    napi::Error::from_reason(e.to_string())
-}
+/// A checked state waiting to be put in place by an `…ApplyLoad` call.
+pub struct Prepared<T>(RefCell<Option<T>>);
 
-/// A unit of file work: `run` on the pool, nothing to hand back but success.
-pub struct FileTask(Option<Box<dyn FnOnce() -> expbuf_core::Result<()> + Send>>);
-
-impl FileTask {
-    pub fn new(
-        f: impl FnOnce() -> expbuf_core::Result<()> + Send + 'static,
-    ) -> AsyncTask<FileTask> {
-        AsyncTask::new(FileTask(Some(Box::new(f))))
+impl<T> Prepared<T> {
+    fn take(&self) -> Result<T> {
+        self.0
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| Error::closed("prepared state (already applied)"))
     }
 }
 
-impl Task for FileTask {
-    type Output = ();
-    type JsValue = ();
+impl Native for Prepared<Buffer> {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0006,
+        upper: 0x38d1_6a2f_94be_0c75,
+    };
+    const WHAT: &'static str = "prepared buffer state";
+}
 
-    fn compute(&mut self) -> napi::Result<()> {
-        match self.0.take() {
-            Some(f) => f().map_err(reason),
-            None => Ok(()),
-        }
+impl Native for Prepared<SavedUser> {
+    const TAG: napi_type_tag = napi_type_tag {
+        lower: 0x6578_7062_7566_0007,
+        upper: 0xe45a_0b73_c19f_2d68,
+    };
+    const WHAT: &'static str = "prepared user state";
+}
+
+fn resolved(cx: &Cx, _: ()) -> Result<Val> {
+    Ok(cx.undefined())
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create directory", &e))
+}
+
+/// `bufferSave(buffer, dir)`: saves crash-safely. The save reads the rows in place,
+/// under the buffer's lock: `update()` and `sample()` on this buffer wait meanwhile;
+/// collectors do not (they never take a buffer's lock).
+pub fn buffer_save(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let dir = PathBuf::from(cx.str(1, "dir")?);
+    cx.promise(move || save_buffer(&shared.data.lock(), &dir), resolved)
+}
+
+/// `bufferWrite(buffer, dir)`: writes the state into `dir` (created), a part of a
+/// staged composite state.
+pub fn buffer_write(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let dir = PathBuf::from(cx.str(1, "dir")?);
+    cx.promise(
+        move || {
+            create_dir(&dir)?;
+            write_buffer(&shared.data.lock(), &dir)
+        },
+        resolved,
+    )
+}
+
+/// `bufferPrepareLoad(buffer, dir)`: reads and checks the state in `dir` into a new
+/// buffer, without the lock; resolves to a prepared state.
+pub fn buffer_prepare_load(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let dir = PathBuf::from(cx.str(1, "dir")?);
+    cx.promise(
+        move || {
+            let (schema, kind, max_size) = {
+                let b = shared.data.lock();
+                (b.schema().clone(), b.policy().kind(), b.max_size())
+            };
+            load_buffer(
+                &dir,
+                &Target {
+                    schema: &schema,
+                    kind,
+                    max_size,
+                },
+            )
+        },
+        |cx, loaded| cx.external(Prepared(RefCell::new(Some(loaded)))),
+    )
+}
+
+/// `bufferApplyLoad(buffer, prepared)`: swaps a prepared state in (cannot fail).
+pub fn buffer_apply_load(cx: &mut Cx) -> Result<Val> {
+    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
+    let loaded = cx.obj::<Prepared<Buffer>>(1)?.take()?;
+    shared.data.lock().replace_with(loaded);
+    Ok(cx.undefined())
+}
+
+/// `userWrite(user, dir, cursor)`: writes the queued rows, the collect-time log and the
+/// pool cursor into `dir` (created), copying the queued rows under the queue's lock.
+pub fn user_write(cx: &mut Cx) -> Result<Val> {
+    let user = cx.obj::<UserObj>(0)?.user()?;
+    let dir = PathBuf::from(cx.str(1, "dir")?);
+    let cursor = cx.f64(2, "cursor")?;
+    if !whole_in(cursor, 0.0..=SAFE_LIMIT - 1.0) {
+        return Err(Error::invalid_argument(format!(
+            "cursor: {cursor} is not a pool sequence number"
+        )));
     }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
-        Ok(())
-    }
+    cx.promise(
+        move || {
+            let saved = user.snapshot(cursor as u64)?;
+            create_dir(&dir)?;
+            write_user(&dir, user.queue().schema(), &saved)
+        },
+        resolved,
+    )
 }
 
-/// Saves atomically. Holds the buffer's lock while writing, so the state is one
-/// consistent moment and no second copy of the rows is made; `update()` and
-/// `sample()` wait meanwhile.
-pub fn save(buffer: SharedBuffer, dir: PathBuf) -> AsyncTask<FileTask> {
-    FileTask::new(move || save_buffer(&buffer.data.lock(), &dir))
+/// `userPrepareLoad(user, dir)`: reads and checks a user state; resolves to it prepared.
+pub fn user_prepare_load(cx: &mut Cx) -> Result<Val> {
+    let user = cx.obj::<UserObj>(0)?.user()?;
+    let dir = PathBuf::from(cx.str(1, "dir")?);
+    cx.promise(
+        move || read_user(&dir, user.queue().schema()),
+        |cx, saved| cx.external(Prepared(RefCell::new(Some(saved)))),
+    )
 }
 
-/// Writes into `dir` (inside a staged directory), creating it.
-pub fn write(buffer: SharedBuffer, dir: PathBuf) -> AsyncTask<FileTask> {
-    FileTask::new(move || {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| expbuf_core::Error::invalid_argument(format!("{}: {e}", dir.display())))?;
-        write_buffer(&buffer.data.lock(), &dir)
-    })
+/// `userApplyLoad(user, prepared)`: puts a prepared user state in place; returns its
+/// pool cursor.
+pub fn user_apply_load(cx: &mut Cx) -> Result<Val> {
+    let user = cx.obj::<UserObj>(0)?.user()?;
+    let saved = cx.obj::<Prepared<SavedUser>>(1)?.take()?;
+    let cursor = saved.cursor;
+    user.apply(saved);
+    cx.number(cursor as f64)
 }
 
-/// A loaded buffer state waiting to be swapped in by `NativeBuffer.applyLoad`.
-#[napi]
-pub struct PreparedBuffer {
-    pub(crate) loaded: Option<Buffer>,
-}
-
-pub struct PrepareBufferTask {
-    buffer: SharedBuffer,
-    dir: PathBuf,
-}
-
-impl PrepareBufferTask {
-    pub fn new(buffer: SharedBuffer, dir: PathBuf) -> AsyncTask<Self> {
-        AsyncTask::new(PrepareBufferTask { buffer, dir })
-    }
-}
-
-impl Task for PrepareBufferTask {
-    type Output = Buffer;
-    type JsValue = PreparedBuffer;
-
-    /// Loads into a new buffer without the lock (files are checked on the way).
-    fn compute(&mut self) -> napi::Result<Buffer> {
-        let (schema, kind, max_size) = {
-            let b = self.buffer.data.lock();
-            (b.schema().clone(), b.policy().kind(), b.max_size())
-        };
-        let target = Target {
-            schema: &schema,
-            kind,
-            max_size,
-        };
-        load_buffer(&self.dir, &target).map_err(reason)
-    }
-
-    fn resolve(&mut self, _env: Env, loaded: Buffer) -> napi::Result<PreparedBuffer> {
-        Ok(PreparedBuffer {
-            loaded: Some(loaded),
-        })
-    }
-}
-
-/// Swaps a prepared state into `buffer`; infallible once prepared.
-pub fn apply_buffer(buffer: &SharedBuffer, prepared: &mut PreparedBuffer) -> Result<()> {
-    let loaded = prepared
-        .loaded
-        .take()
-        .ok_or_else(|| closed("prepared: already applied".to_owned()))?;
-    *buffer.data.lock() = loaded;
-    Ok(())
-}
-
-/// What a user's state holds besides its buffer, loaded and checked.
-#[napi]
-pub struct PreparedUser {
-    pub(crate) loaded: Option<(Columns, Vec<f64>)>,
-}
-
-pub struct PrepareUserTask {
-    queue: Arc<crate::registry::Shared<Mutex<RowQueue>>>,
-    dir: PathBuf,
-}
-
-impl Task for PrepareUserTask {
-    type Output = (Columns, Vec<f64>);
-    type JsValue = PreparedUser;
-
-    fn compute(&mut self) -> napi::Result<(Columns, Vec<f64>)> {
-        let schema = self.queue.data.lock().schema().clone();
-        read_user(&self.dir, &schema).map_err(reason)
-    }
-
-    fn resolve(&mut self, _env: Env, loaded: (Columns, Vec<f64>)) -> napi::Result<PreparedUser> {
-        Ok(PreparedUser {
-            loaded: Some(loaded),
-        })
-    }
-}
-
-pub fn prepare_user(
-    queue: Arc<crate::registry::Shared<Mutex<RowQueue>>>,
-    dir: PathBuf,
-) -> AsyncTask<PrepareUserTask> {
-    AsyncTask::new(PrepareUserTask { queue, dir })
-}
-
-/// Writes the queued rows (copied under the queue's lock) and the log into `dir`.
-pub fn write_user_state(
-    queue: Arc<crate::registry::Shared<Mutex<RowQueue>>>,
-    log: Vec<f64>,
-    dir: PathBuf,
-) -> AsyncTask<FileTask> {
-    FileTask::new(move || {
-        let (schema, queued) = {
-            let q = queue.data.lock();
-            (q.schema().clone(), q.snapshot()?)
-        };
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| expbuf_core::Error::invalid_argument(format!("{}: {e}", dir.display())))?;
-        write_user(&dir, &schema, &queued, &log)
-    })
-}
-
-/// Puts restored queued rows before the current ones and replaces the log.
-pub fn apply_user(
-    queue: &Mutex<RowQueue>,
-    log: &Mutex<TimestampLog>,
-    prepared: &mut PreparedUser,
-) -> Result<()> {
-    let (queued, times) = prepared
-        .loaded
-        .take()
-        .ok_or_else(|| closed("prepared: already applied".to_owned()))?;
-    queue.lock().prepend(queued);
-    log.lock().replace(&times);
-    Ok(())
-}
-
-/// Creates a staging directory beside `target` for a composite state; returns its path.
-#[napi(catch_unwind)]
-pub fn stage_dir(target: String) -> Result<String> {
-    let staged = stage(Path::new(&target)).map_err(to_js)?;
-    staged
+/// `stageDir(target)`: a staging directory beside `target` for a composite state.
+fn stage_dir(cx: &mut Cx) -> Result<Val> {
+    let staged = stage(Path::new(&cx.str(0, "dir")?))?;
+    let s = staged
         .into_os_string()
         .into_string()
-        .map_err(|_| invalid("dir: not valid UTF-8"))
+        .map_err(|_| Error::invalid_argument("dir: not valid UTF-8"))?;
+    cx.string(&s)
 }
 
-/// Swaps a staged directory in for `target`, atomically, off the JS thread.
-#[napi(catch_unwind, ts_return_type = "Promise<void>")]
-pub fn commit_dir(staged: String, target: String) -> AsyncTask<FileTask> {
-    FileTask::new(move || commit_staged(Path::new(&staged), Path::new(&target)))
+/// `commitDir(staged, target)`: swaps a staged directory in for `target`, atomically.
+fn commit_dir(cx: &mut Cx) -> Result<Val> {
+    let staged = PathBuf::from(cx.str(0, "staged")?);
+    let target = PathBuf::from(cx.str(1, "dir")?);
+    cx.promise(move || commit_staged(&staged, &target), resolved)
 }
 
-/// Removes a staged directory that will not be committed.
-#[napi(catch_unwind)]
-pub fn discard_dir(staged: String) {
-    discard_staged(Path::new(&staged));
+/// `discardDir(staged)`: removes a staged directory that will not be committed.
+fn discard_dir(cx: &mut Cx) -> Result<Val> {
+    discard_staged(Path::new(&cx.str(0, "staged")?));
+    Ok(cx.undefined())
 }
+
+/// `writeFileAtomic(path, bytes)`: writes a file atomically and durably.
+fn write_file(cx: &mut Cx) -> Result<Val> {
+    let path = PathBuf::from(cx.str(0, "path")?);
+    let bytes = cx.typed(1, "data")?.bytes.to_vec();
+    cx.promise(move || write_file_atomic(&path, &bytes), resolved)
+}
+
+/// `syncDir(dir)`: makes a directory's entries durable (after creating one in it).
+fn sync(cx: &mut Cx) -> Result<Val> {
+    let dir = PathBuf::from(cx.str(0, "dir")?);
+    cx.promise(move || sync_dir(&dir), resolved)
+}
+
+/// `processAlive(pid)`: whether process `pid` exists.
+fn alive(cx: &mut Cx) -> Result<Val> {
+    let pid = cx.f64(0, "pid")?;
+    let ok = whole_in(pid, 1.0..=u32::MAX as f64) && process_alive(pid as u32);
+    cx.boolean(ok)
+}
+
+pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
+    ("stageDir", stage_dir),
+    ("commitDir", commit_dir),
+    ("discardDir", discard_dir),
+    ("writeFileAtomic", write_file),
+    ("syncDir", sync),
+    ("processAlive", alive),
+];

@@ -1,11 +1,13 @@
-//! Writing a state directory so that a crash at any moment leaves either the previous
-//! state or the new one, whole.
+//! Durable writes, the one way expbuf makes anything survive a crash.
 //!
-//! Files go into a temporary sibling and are fsynced; the manifest is written last;
-//! then the directory is fsynced and swapped in with one atomic rename (an exchange
-//! with the old directory on Linux), and the parent directory is fsynced.
+//! - A file: written to a temporary sibling, fsynced, renamed over the target, and the
+//!   directory fsynced (`write_file_atomic`): a crash leaves the old file or the new.
+//! - A directory (a state): files go into a temporary sibling and are fsynced; the
+//!   manifest is written last; then the directory is fsynced and swapped in with one
+//!   atomic rename (an exchange with the old directory on Linux), and the parent
+//!   directory is fsynced.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,11 +15,46 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-pub fn io_error(what: &Path, e: std::io::Error) -> Error {
-    Error::new(
-        ErrorCode::InvalidArgument,
-        format!("{}: {e}", what.display()),
-    )
+/// An `EXPBUF_IO` error for `path` naming the operation, with the OS error as cause.
+pub fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::io(path, what, &e)
+}
+
+/// A fresh temporary name beside `target` that names this process, so that a later
+/// writer can remove what a dead one left.
+fn temp_name(target: &Path) -> Result<PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
+        Error::invalid_argument(format!("path: '{}' has no file name", target.display()))
+    })?;
+    Ok(parent_of(target).join(format!(
+        "{}{}{}-{}",
+        name.to_string_lossy(),
+        TMP_MARK,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )))
+}
+
+/// Writes `bytes` as file `path`, atomically and durably: a crash at any moment leaves
+/// the previous file or the new one, whole, and the new one survives once this returns.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = parent_of(path);
+    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, "create directory", e))?;
+    if let Some(name) = path.file_name() {
+        remove_stale(&parent, &name.to_string_lossy());
+    }
+    let tmp = temp_name(path)?;
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(|e| io_error(&tmp, "create", e))?;
+        f.write_all(bytes).map_err(|e| io_error(&tmp, "write", e))?;
+        sync_file(&mut f, &tmp)?;
+        fs::rename(&tmp, path).map_err(|e| io_error(path, "rename", e))?;
+        sync_dir(&parent)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// A directory being written; `commit` swaps it in for `target`.
@@ -36,16 +73,10 @@ impl StagingDir {
             Error::invalid_argument(format!("dir: '{}' has no name", target.display()))
         })?;
         let parent = parent_of(target);
-        fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+        fs::create_dir_all(&parent).map_err(|e| io_error(&parent, "create directory", e))?;
         remove_stale(&parent, &name.to_string_lossy());
-        let path = parent.join(format!(
-            "{}{}{}-{}",
-            name.to_string_lossy(),
-            TMP_MARK,
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir(&path).map_err(|e| io_error(&path, e))?;
+        let path = temp_name(target)?;
+        fs::create_dir(&path).map_err(|e| io_error(&path, "create directory", e))?;
         Ok(StagingDir {
             path,
             target: target.to_path_buf(),
@@ -61,7 +92,8 @@ impl StagingDir {
         self.committed = true;
         // After an exchange the old state sits at the staging path: remove it.
         if self.path.exists() {
-            fs::remove_dir_all(&self.path).map_err(|e| io_error(&self.path, e))?;
+            fs::remove_dir_all(&self.path)
+                .map_err(|e| io_error(&self.path, "remove the old state", e))?;
         }
         Ok(())
     }
@@ -113,8 +145,8 @@ impl Drop for StagingDir {
     }
 }
 
-/// Removes temporaries of `name` left by writers that died mid-save (a crash leaves
-/// them; they never hold the current state).
+/// Removes temporaries of `name` (files or directories) left by writers that died
+/// mid-write (a crash leaves them; they never hold the current state).
 fn remove_stale(parent: &Path, name: &str) {
     let prefix = format!("{name}{TMP_MARK}");
     let Ok(entries) = fs::read_dir(parent) else {
@@ -127,13 +159,19 @@ fn remove_stale(parent: &Path, name: &str) {
         };
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|p| p != std::process::id() && !process_alive(p)) {
-            let _ = fs::remove_dir_all(e.path());
+            let p = e.path();
+            let _ = if p.is_dir() {
+                fs::remove_dir_all(p)
+            } else {
+                fs::remove_file(p)
+            };
         }
     }
 }
 
+/// Whether process `pid` exists (a lock's or a temporary's owner may have died).
 #[cfg(unix)]
-fn process_alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -143,8 +181,9 @@ fn process_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Whether process `pid` exists; without a way to ask, assume it does.
 #[cfg(not(unix))]
-fn process_alive(_pid: u32) -> bool {
+pub fn process_alive(_pid: u32) -> bool {
     true
 }
 
@@ -156,14 +195,19 @@ fn parent_of(p: &Path) -> PathBuf {
 }
 
 pub fn sync_file(f: &mut File, path: &Path) -> Result<()> {
-    f.flush().map_err(|e| io_error(path, e))?;
-    f.sync_all().map_err(|e| io_error(path, e))
+    f.flush().map_err(|e| io_error(path, "write", e))?;
+    f.sync_all().map_err(|e| io_error(path, "fsync", e))
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes a directory's entries durable. Windows cannot open a directory as a file; its
+/// renames are durable once `MoveFileEx` returns with write-through, which std uses.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    if cfg!(windows) {
+        return Ok(());
+    }
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, e))
+        .map_err(|e| io_error(dir, "fsync", e))
 }
 
 #[cfg(target_os = "linux")]
@@ -171,7 +215,7 @@ fn swap_in(staged: &Path, target: &Path) -> Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     if !target.exists() {
-        return fs::rename(staged, target).map_err(|e| io_error(target, e));
+        return fs::rename(staged, target).map_err(|e| io_error(target, "rename", e));
     }
     let c = |p: &Path| {
         CString::new(p.as_os_str().as_bytes()).map_err(|_| {
@@ -193,7 +237,11 @@ fn swap_in(staged: &Path, target: &Path) -> Result<()> {
     if rc == 0 {
         return Ok(());
     }
-    Err(io_error(target, std::io::Error::last_os_error()))
+    Err(io_error(
+        target,
+        "exchange with the new state",
+        std::io::Error::last_os_error(),
+    ))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -203,9 +251,9 @@ fn swap_in(staged: &Path, target: &Path) -> Result<()> {
     let old = target.with_extension("old");
     if target.exists() {
         let _ = fs::remove_dir_all(&old);
-        fs::rename(target, &old).map_err(|e| io_error(target, e))?;
+        fs::rename(target, &old).map_err(|e| io_error(target, "rename", e))?;
     }
-    fs::rename(staged, target).map_err(|e| io_error(target, e))?;
+    fs::rename(staged, target).map_err(|e| io_error(target, "rename", e))?;
     let _ = fs::remove_dir_all(&old);
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use super::atomic::StagingDir;
 use super::columns_io::{
-    corrupt, describe, manifest_schema, read_columns, write_columns, write_file, RowSink, RowSource,
+    corrupt, manifest_schema, read_columns, write_columns, write_file, RowSink, RowSource,
 };
 use super::manifest::{Manifest, FORMAT, MANIFEST, VERSION};
 use super::read_manifest;
@@ -34,8 +34,8 @@ impl RowSource for Buffer {
 }
 
 impl RowSink for Buffer {
-    fn typed_mut(&mut self, i: usize, rows: usize) -> &mut [u8] {
-        self.typed_rows_mut(i, rows)
+    fn typed_mut(&mut self, i: usize, rows: usize) -> Result<&mut [u8]> {
+        Ok(self.typed_rows_mut(i, rows))
     }
 
     fn push_any(&mut self, a: usize, value: Vec<u8>) -> Result<()> {
@@ -48,12 +48,7 @@ impl RowSink for Buffer {
 /// `save_buffer`, or a staged directory that is committed after).
 pub fn write_buffer(buffer: &Buffer, dir: &Path) -> Result<()> {
     let written = write_columns(dir, buffer.schema(), buffer)?;
-    let replace_probability = match buffer.policy() {
-        Policy::RandomReplacement {
-            replace_probability,
-        } => Some(replace_probability),
-        _ => None,
-    };
+    let replace_probability = buffer.policy().replace_probability();
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         version: VERSION,
@@ -69,6 +64,8 @@ pub fn write_buffer(buffer: &Buffer, dir: &Path) -> Result<()> {
         timestamps_file: None,
         log_file: None,
         log_rows: None,
+        cursor: None,
+        replay: None,
         files: written.files,
     };
     let json = serde_json::to_vec_pretty(&manifest)
@@ -98,16 +95,9 @@ pub struct Target<'a> {
 pub fn load_buffer(dir: &Path, target: &Target<'_>) -> Result<Buffer> {
     let m = read_manifest(dir)?;
     let schema = manifest_schema(&m)?;
-    if &schema != target.schema {
-        return Err(Error::new(
-            ErrorCode::SchemaMismatch,
-            format!(
-                "fields: the state has [{}], the buffer [{}]",
-                describe(&schema),
-                describe(target.schema)
-            ),
-        ));
-    }
+    target
+        .schema
+        .expect_same(&schema, "the state", "the buffer")?;
     if m.kind != target.kind {
         return Err(Error::new(
             ErrorCode::SchemaMismatch,
@@ -117,15 +107,8 @@ pub fn load_buffer(dir: &Path, target: &Target<'_>) -> Result<Buffer> {
             ),
         ));
     }
-    let policy = match m.kind.as_str() {
-        "sequential" => Policy::Sequential,
-        "reservoir" => Policy::Reservoir,
-        "random-replacement" => {
-            Policy::random_replacement(m.replace_probability.unwrap_or(f64::NAN))
-                .map_err(|e| corrupt(MANIFEST, e.message))?
-        }
-        other => return Err(corrupt(MANIFEST, format!("unknown kind '{other}'"))),
-    };
+    let policy = Policy::from_saved(&m.kind, m.replace_probability)
+        .map_err(|e| corrupt(MANIFEST, e.message))?;
     let rng = m
         .rng
         .and_then(Rng::from_state)

@@ -4,6 +4,7 @@
 use super::atomic::{io_error, sync_file};
 use super::manifest::{FieldEntry, FileEntry, Manifest, MANIFEST};
 use super::npy;
+use crate::alloc;
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorCode, Result};
 use crate::schema::{Field, FieldKind, Schema};
@@ -36,11 +37,11 @@ fn file_name(i: usize, name: &str) -> String {
 /// Writes `parts` as file `name` in `dir` (fsynced), returning its manifest entry.
 pub fn write_file(dir: &Path, name: &str, parts: &[&[u8]]) -> Result<FileEntry> {
     let path = dir.join(name);
-    let mut f = File::create(&path).map_err(|e| io_error(&path, e))?;
+    let mut f = File::create(&path).map_err(|e| io_error(&path, "create", e))?;
     let mut crc = crc32fast::Hasher::new();
     let mut bytes = 0u64;
     for p in parts {
-        f.write_all(p).map_err(|e| io_error(&path, e))?;
+        f.write_all(p).map_err(|e| io_error(&path, "write", e))?;
         crc.update(p);
         bytes += p.len() as u64;
     }
@@ -148,11 +149,11 @@ pub fn find<'m>(m: &'m Manifest, name: &str) -> Result<&'m FileEntry> {
         .ok_or_else(|| corrupt(MANIFEST, format!("no file entry for '{name}'")))
 }
 
-/// Opens file `entry` and checks its size against the manifest.
+/// Opens file `entry` and checks its size on disk against the manifest.
 fn open_checked(dir: &Path, entry: &FileEntry) -> Result<File> {
     let path = dir.join(&entry.name);
     let f = File::open(&path).map_err(|_| corrupt(&entry.name, "missing"))?;
-    let len = f.metadata().map_err(|e| io_error(&path, e))?.len();
+    let len = f.metadata().map_err(|e| io_error(&path, "stat", e))?.len();
     if len != entry.bytes {
         return Err(corrupt(
             &entry.name,
@@ -162,10 +163,13 @@ fn open_checked(dir: &Path, entry: &FileEntry) -> Result<File> {
     Ok(f)
 }
 
-/// Reads file `entry` whole, checking its size and checksum.
+/// Reads file `entry` whole, checking its size and checksum. Its size on disk is
+/// checked before the bytes are allocated, so a manifest cannot make this allocate
+/// more than the file holds.
 pub fn read_checked(dir: &Path, entry: &FileEntry) -> Result<Vec<u8>> {
     let mut f = open_checked(dir, entry)?;
-    let mut bytes = vec![0u8; entry.bytes as usize];
+    let len = usize::try_from(entry.bytes).map_err(|_| corrupt(&entry.name, "too large"))?;
+    let mut bytes = alloc::zeroed_vec(len, &entry.name)?;
     f.read_exact(&mut bytes)
         .map_err(|e| corrupt(&entry.name, e))?;
     if crc32fast::hash(&bytes) != entry.crc32 {
@@ -175,6 +179,34 @@ pub fn read_checked(dir: &Path, entry: &FileEntry) -> Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// The byte length a `.npy` file of `dtype` and `dims` must have.
+fn npy_bytes(dtype: Dtype, dims: &[usize]) -> Option<u64> {
+    let data = dims
+        .iter()
+        .try_fold(dtype.size() as u64, |n, &d| n.checked_mul(d as u64))?;
+    data.checked_add(npy::header(dtype, dims).len() as u64)
+}
+
+/// Checks that `entry` has exactly the size a `.npy` of `dtype` and `dims` has, in the
+/// manifest and on disk: called before anything is allocated for its rows.
+pub fn check_npy(dir: &Path, entry: &FileEntry, dtype: Dtype, dims: &[usize]) -> Result<()> {
+    let want = npy_bytes(dtype, dims);
+    if want != Some(entry.bytes) {
+        return Err(corrupt(
+            &entry.name,
+            format!(
+                "{} bytes, {} rows of {:?} {} need {}",
+                entry.bytes,
+                dims[0],
+                &dims[1..],
+                dtype.name(),
+                want.map_or("more than 2^64".to_owned(), |w| w.to_string())
+            ),
+        ));
+    }
+    open_checked(dir, entry).map(|_| ())
 }
 
 /// Reads a `.npy` column straight into `dst`, hashing as it goes: the header must be
@@ -190,22 +222,10 @@ pub fn read_column(
 ) -> Result<()> {
     const CHUNK: usize = 8 << 20;
     let name = &entry.name;
+    check_npy(dir, entry, dtype, dims)?;
     let mut f = open_checked(dir, entry)?;
     let header_len = npy::header(dtype, dims).len();
-    let data_len = dims.iter().product::<usize>() * dtype.size();
-    if entry.bytes != (header_len + data_len) as u64 {
-        return Err(corrupt(
-            name,
-            format!(
-                "{} bytes, {} rows of {:?} {} need {}",
-                entry.bytes,
-                dims[0],
-                &dims[1..],
-                dtype.name(),
-                header_len + data_len
-            ),
-        ));
-    }
+    let data_len = entry.bytes as usize - header_len;
     if skip + dst.len() != data_len {
         return Err(corrupt(name, "row count differs from the manifest"));
     }
@@ -215,7 +235,7 @@ pub fn read_column(
     f.read_exact(&mut header).map_err(io)?;
     npy::check_header(&header, dtype, dims).map_err(|why| corrupt(name, why))?;
     crc.update(&header);
-    let mut scratch = vec![0u8; skip.min(CHUNK)];
+    let mut scratch = alloc::zeroed_vec(skip.min(CHUNK), name)?;
     let mut left = skip;
     while left > 0 {
         let n = left.min(CHUNK);
@@ -236,9 +256,11 @@ pub fn read_column(
     Ok(())
 }
 
-/// Reads a float64 `.npy` vector of `len` values.
+/// Reads a float64 `.npy` vector of `len` values; the file's size is checked before
+/// the values are allocated.
 pub fn read_f64(dir: &Path, entry: &FileEntry, len: usize) -> Result<Vec<f64>> {
-    let mut bytes = vec![0u8; len * 8];
+    check_npy(dir, entry, Dtype::Float64, &[len])?;
+    let mut bytes = alloc::zeroed_vec(len * 8, &entry.name)?;
     read_column(dir, entry, Dtype::Float64, &[len], 0, &mut bytes)?;
     Ok(bytes
         .chunks_exact(8)
@@ -252,11 +274,49 @@ pub fn read_f64(dir: &Path, entry: &FileEntry, len: usize) -> Result<Vec<f64>> {
 
 /// Where loaded rows go: typed columns by index, `any` values appended in order.
 pub trait RowSink {
-    fn typed_mut(&mut self, i: usize, rows: usize) -> &mut [u8];
+    fn typed_mut(&mut self, i: usize, rows: usize) -> Result<&mut [u8]>;
     fn push_any(&mut self, a: usize, value: Vec<u8>) -> Result<()>;
 }
 
-/// Reads the columns of manifest `m` (rows `skip..`) from `dir` into `sink`.
+/// The manifest's entry and `.npy` dims of each typed field of `schema`, in typed-field
+/// order, each file's size checked on disk. Fails with `EXPBUF_CORRUPT_STATE` naming a
+/// typed field that has no file.
+pub fn typed_files<'m>(
+    dir: &Path,
+    m: &'m Manifest,
+    schema: &Schema,
+) -> Result<Vec<(&'m FileEntry, Dtype, Vec<usize>)>> {
+    let mut out = Vec::with_capacity(schema.typed_count());
+    for f in &m.fields {
+        let Some(d) = &f.dtype else {
+            continue;
+        };
+        let file = f
+            .file
+            .as_deref()
+            .ok_or_else(|| corrupt(MANIFEST, format!("field '{}': no file", f.name)))?;
+        let dtype = Dtype::parse(d, &f.name).map_err(|e| corrupt(MANIFEST, e.message))?;
+        let mut dims = vec![m.rows];
+        dims.extend_from_slice(&f.shape);
+        let entry = find(m, file)?;
+        check_npy(dir, entry, dtype, &dims)?;
+        out.push((entry, dtype, dims));
+    }
+    if out.len() != schema.typed_count() {
+        return Err(corrupt(
+            MANIFEST,
+            format!(
+                "{} typed fields have files, the schema has {}",
+                out.len(),
+                schema.typed_count()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads the columns of manifest `m` (rows `skip..`) from `dir` into `sink`. Every typed
+/// file's size is checked first, so a damaged manifest fails before `sink` allocates.
 pub fn read_columns(
     dir: &Path,
     m: &Manifest,
@@ -265,24 +325,17 @@ pub fn read_columns(
     sink: &mut dyn RowSink,
 ) -> Result<()> {
     let keep = m.rows - skip;
-    let mut typed_i = 0;
-    for f in &m.fields {
-        let (Some(file), Some(d)) = (&f.file, &f.dtype) else {
-            continue;
-        };
-        let dtype = Dtype::parse(d, &f.name)?;
-        let mut dims = vec![m.rows];
-        dims.extend_from_slice(&f.shape);
-        let row_bytes = dtype.size() * f.shape.iter().product::<usize>();
+    let files = typed_files(dir, m, schema)?;
+    for (typed_i, (entry, dtype, dims)) in files.into_iter().enumerate() {
+        let row_bytes = dtype.size() * dims[1..].iter().product::<usize>();
         read_column(
             dir,
-            find(m, file)?,
+            entry,
             dtype,
             &dims,
             skip * row_bytes,
-            sink.typed_mut(typed_i, keep),
+            sink.typed_mut(typed_i, keep)?,
         )?;
-        typed_i += 1;
     }
     if schema.any_count() > 0 {
         let name = m
@@ -341,17 +394,4 @@ impl<'a> Reader<'a> {
         a.copy_from_slice(s);
         Ok(u64::from_le_bytes(a))
     }
-}
-
-pub fn describe(s: &Schema) -> String {
-    s.fields()
-        .iter()
-        .map(|f| match &f.kind {
-            FieldKind::Typed { dtype, shape, .. } => {
-                format!("{}: {}{:?}", f.name, dtype.name(), shape)
-            }
-            FieldKind::Any => format!("{}: any", f.name),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -28,14 +28,15 @@ pub struct FileEntry {
     pub crc32: u32,
 }
 
-/// A buffer's (or a set of rows') saved state. Rows are stored in logical order,
-/// oldest first.
+/// A buffer's (or a user's) saved state. Rows are stored in logical order, oldest
+/// first.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
     pub version: u32,
-    /// "sequential", "random-replacement", "reservoir", or "rows" for plain rows.
+    /// A buffer's kind ("sequential", "random-replacement", "reservoir", "replay"), or
+    /// "user" for a data user's own state (queued rows, the collect-time log, cursor).
     pub kind: String,
     pub fields: Vec<FieldEntry>,
     pub rows: usize,
@@ -61,5 +62,11 @@ pub struct Manifest {
     pub log_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_rows: Option<usize>,
+    /// User states: the storage sequence of the last pool item pulled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<u64>,
+    /// Replay buffers: their own settings and counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<serde_json::Value>,
     pub files: Vec<FileEntry>,
 }

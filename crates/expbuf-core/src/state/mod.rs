@@ -9,7 +9,9 @@ pub mod manifest;
 pub mod npy;
 mod user_state;
 
-pub use atomic::{commit_staged, discard_staged, stage};
+pub use atomic::{
+    commit_staged, discard_staged, process_alive, stage, sync_dir, write_file_atomic,
+};
 pub use buffer_state::{load_buffer, save_buffer, write_buffer, Target};
 pub use user_state::{read_user, write_user};
 
@@ -48,7 +50,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             ),
         ));
     }
-    if m.rows > crate::buffer::MAX_ROWS {
+    if m.rows > crate::limits::MAX_ROWS {
         return Err(corrupt(MANIFEST, format!("rows {} out of range", m.rows)));
     }
     Ok(m)

@@ -1,19 +1,23 @@
 //! A data user's own state (besides its buffer): the rows still queued, with their
-//! collect times, and the log of collect times of the rows it moved into the buffer.
+//! collect times, the log of collect times of the rows it moved into the buffer, and
+//! the cursor of the pool it follows.
 
 use super::columns_io::{
-    corrupt, describe, find, manifest_schema, read_columns, read_f64, write_columns, write_f64,
-    write_file, RowSink, RowSource,
+    corrupt, find, manifest_schema, read_columns, read_f64, write_columns, write_f64, write_file,
+    RowSink, RowSource,
 };
 use super::manifest::{Manifest, FORMAT, MANIFEST, VERSION};
 use super::read_manifest;
-use crate::error::{Error, ErrorCode, Result};
+use crate::alloc;
+use crate::error::{Error, Result};
 use crate::rows::Columns;
 use crate::schema::Schema;
+use crate::user::SavedUser;
 use std::path::Path;
 
 const TIMESTAMPS: &str = "queued_timestamps.npy";
 const LOG: &str = "log.npy";
+const KIND: &str = "user";
 
 struct Pending<'a> {
     columns: &'a Columns,
@@ -34,22 +38,22 @@ impl RowSource for Pending<'_> {
     }
 }
 
-/// Loaded rows land in plain columns of `schema`.
+/// Loaded rows land in plain columns of `schema`, allocated only once their files'
+/// sizes were checked.
 struct Loaded<'a> {
     schema: &'a Schema,
     columns: Columns,
 }
 
 impl RowSink for Loaded<'_> {
-    fn typed_mut(&mut self, i: usize, rows: usize) -> &mut [u8] {
-        let bytes = self
+    fn typed_mut(&mut self, i: usize, rows: usize) -> Result<&mut [u8]> {
+        let row_bytes = self
             .schema
             .typed_fields()
             .nth(i)
-            .map_or(0, |f| f.row_bytes())
-            * rows;
-        self.columns.typed[i].resize(bytes, 0);
-        &mut self.columns.typed[i][..]
+            .map_or(0, |f| f.row_bytes());
+        self.columns.typed[i] = alloc::zeroed_vec(rows * row_bytes, "queued rows")?;
+        Ok(&mut self.columns.typed[i][..])
     }
 
     fn push_any(&mut self, a: usize, value: Vec<u8>) -> Result<()> {
@@ -57,16 +61,17 @@ impl RowSink for Loaded<'_> {
     }
 }
 
-/// Writes the queued rows and the collect-time log into the existing, empty `dir`.
-pub fn write_user(dir: &Path, schema: &Schema, queued: &Columns, log: &[f64]) -> Result<()> {
+/// Writes a user's saved part into the existing, empty `dir`.
+pub fn write_user(dir: &Path, schema: &Schema, saved: &SavedUser) -> Result<()> {
+    let queued = &saved.queued;
     let written = write_columns(dir, schema, &Pending { columns: queued })?;
     let mut files = written.files;
     files.push(write_f64(dir, TIMESTAMPS, &queued.timestamps)?);
-    files.push(write_f64(dir, LOG, log)?);
+    files.push(write_f64(dir, LOG, &saved.log)?);
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         version: VERSION,
-        kind: "user".to_owned(),
+        kind: KIND.to_owned(),
         fields: written.fields,
         rows: queued.rows,
         max_size: None,
@@ -77,7 +82,9 @@ pub fn write_user(dir: &Path, schema: &Schema, queued: &Columns, log: &[f64]) ->
         any_file: written.any_file,
         timestamps_file: Some(TIMESTAMPS.to_owned()),
         log_file: Some(LOG.to_owned()),
-        log_rows: Some(log.len()),
+        log_rows: Some(saved.log.len()),
+        cursor: Some(saved.cursor),
+        replay: None,
         files,
     };
     let json = serde_json::to_vec_pretty(&manifest)
@@ -86,30 +93,19 @@ pub fn write_user(dir: &Path, schema: &Schema, queued: &Columns, log: &[f64]) ->
     Ok(())
 }
 
-/// Reads and checks a user state for `schema`: the queued rows (with timestamps) and
-/// the collect-time log.
-pub fn read_user(dir: &Path, schema: &Schema) -> Result<(Columns, Vec<f64>)> {
+/// Reads and checks a user state for `schema`.
+pub fn read_user(dir: &Path, schema: &Schema) -> Result<SavedUser> {
     let m = read_manifest(dir)?;
-    if m.kind != "user" {
+    if m.kind != KIND {
         return Err(corrupt(
             MANIFEST,
             format!("kind '{}' is not a user state", m.kind),
         ));
     }
-    let saved = manifest_schema(&m)?;
-    if &saved != schema {
-        return Err(Error::new(
-            ErrorCode::SchemaMismatch,
-            format!(
-                "fields: the state has [{}], the user [{}]",
-                describe(&saved),
-                describe(schema)
-            ),
-        ));
-    }
+    schema.expect_same(&manifest_schema(&m)?, "the state", "the user")?;
     let mut sink = Loaded {
         schema,
-        columns: Columns::with_capacity(schema, m.rows)?,
+        columns: Columns::with_capacity(schema, 0)?,
     };
     read_columns(dir, &m, schema, 0, &mut sink)?;
     let mut queued = sink.columns;
@@ -126,9 +122,13 @@ pub fn read_user(dir: &Path, schema: &Schema) -> Result<(Columns, Vec<f64>)> {
     let log_rows = m
         .log_rows
         .ok_or_else(|| corrupt(MANIFEST, "logRows: missing"))?;
-    if log_rows > crate::buffer::MAX_ROWS {
+    if log_rows > crate::limits::MAX_ROWS {
         return Err(corrupt(MANIFEST, "logRows: out of range"));
     }
     let log = read_f64(dir, find(&m, log_file)?, log_rows)?;
-    Ok((queued, log))
+    Ok(SavedUser {
+        queued,
+        log,
+        cursor: m.cursor.unwrap_or(0),
+    })
 }

@@ -1,0 +1,155 @@
+/**
+ * The native binding's exports and their types. The addon registers exactly these
+ * functions (`crates/expbuf-node/src/*.rs`, each listed in its `EXPORTS`); a test
+ * checks the two lists agree. Native objects travel as opaque, type-tagged refs:
+ * passing the wrong kind of ref is refused with `EXPBUF_INVALID_ARGUMENT`.
+ */
+import { makeError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
+import { load } from './loader.js';
+
+declare const kind: unique symbol;
+/** An opaque native object of kind `K`. */
+export type Ref<K extends string> = { readonly [kind]: K };
+export type BufferRef = Ref<'buffer'>;
+export type StageRef = Ref<'stage'>;
+export type QueueRef = Ref<'collector'>;
+export type RingRef = Ref<'ring'>;
+export type UserRef = Ref<'user'>;
+export type PreparedRef = Ref<'prepared'>;
+
+/** A field as the core describes it. */
+export interface FieldInfo {
+  readonly name: string;
+  /** Absent for an `any` field. */
+  readonly dtype?: 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32';
+  readonly shape?: readonly number[];
+}
+
+/** Where a ring's columns lie in its memory (bytes). */
+export interface RingView {
+  readonly memory: ArrayBuffer;
+  readonly capacity: number;
+  readonly columns: readonly number[];
+  readonly timestamps: number;
+}
+
+/** What the core tells the TS layer once. */
+export interface Info {
+  readonly codes: readonly (readonly [ErrorCode, string])[];
+  readonly counters: { readonly buffer: readonly string[]; readonly queue: readonly string[]; readonly replay: readonly string[] };
+  readonly defaults: {
+    readonly replaceProbability: number;
+    readonly pageSize: number;
+    readonly maxPageSize: number;
+    readonly publishEvery: number;
+    readonly batchSize: number;
+    readonly nStep: number;
+    readonly gamma: number;
+    readonly alpha: number;
+    readonly beta: number;
+    readonly epsilon: number;
+    readonly statesKept: number;
+    readonly saveIntervalMs: number;
+    readonly connectTimeoutMs: number;
+  };
+  readonly limits: {
+    readonly maxRows: number;
+    /** Most bytes one call returns. */
+    readonly callBytes: number;
+    /** Memory the preallocated columns of a buffer or queue may take. */
+    readonly memoryBytes: number;
+    readonly maxFieldElements: number;
+    readonly maxFields: number;
+    readonly maxEnvs: number;
+  };
+  readonly kinds: readonly string[];
+}
+
+/** Output of a read: one ArrayBuffer per typed field, then per `any` field its bytes and u32 offsets (then times, for a drain). */
+export type Outputs = ArrayBuffer[];
+
+/** `any` columns: serialized bytes and `rows + 1` offsets, one of each per `any` field. */
+export type AnyBytes = readonly Uint8Array[] | undefined;
+export type AnyOffsets = readonly Uint32Array[] | undefined;
+
+export interface Binding {
+  /** Registers the error factory in this thread. */
+  init(makeError: (code: ErrorCode, message: string, errno?: number, osMessage?: string) => Error): void;
+  info(): Info;
+  /** Checks a field declaration (names or a schema); returns the fields. */
+  schema(fields: unknown): FieldInfo[];
+  /** `EXPBUF_SCHEMA_MISMATCH` ("fields: `what` has […], `whose` […]") unless both declare the same fields. */
+  expectSameFields(theirs: unknown, ours: unknown, what: string, whose: string): void;
+  /** `EXPBUF_INVALID_ARGUMENT` unless `options` is undefined or an object whose keys are all `known` (naming the key and listing them). */
+  checkOptions(options: unknown, what: string, known: readonly string[]): void;
+  /** Checks a row count argument; returns it. */
+  checkRows(value: unknown, name: string): number;
+  replaceProbabilityFromSurvivalLength(maxSize: unknown, length: unknown): number;
+  registrySize(): number;
+  /** Does nothing: the benchmark's call floor. */
+  noop(): void;
+
+  bufferNew(kind: string, fields: unknown, maxSize: unknown, options: unknown): BufferRef;
+  bufferAttach(id: unknown): BufferRef;
+  bufferId(buffer: BufferRef): number;
+  bufferDescribe(buffer: BufferRef): { kind: string; maxSize: number; replaceProbability?: number; fields: FieldInfo[] };
+  bufferCounters(buffer: BufferRef): ArrayBuffer;
+  bufferClose(buffer: BufferRef): void;
+  bufferAddBatch(buffer: BufferRef, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets): void;
+  bufferStage(buffer: BufferRef): { stage: StageRef; ring: RingView };
+  bufferFlush(buffer: BufferRef, stage: StageRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;
+  bufferGetData(buffer: BufferRef): Outputs;
+  bufferGet(buffer: BufferRef, index: unknown): Outputs;
+  /** The rows at logical indices (0 = oldest), in the order given. */
+  bufferGather(buffer: BufferRef, indices: Uint32Array): Outputs;
+  bufferSample(buffer: BufferRef, batchSize: unknown, options: unknown): Outputs;
+  bufferSampleInto(buffer: BufferRef, options: unknown, out: readonly unknown[]): number;
+  bufferClear(buffer: BufferRef): void;
+  bufferSave(buffer: BufferRef, dir: unknown): Promise<void>;
+  bufferWrite(buffer: BufferRef, dir: string): Promise<void>;
+  bufferPrepareLoad(buffer: BufferRef, dir: unknown): Promise<PreparedRef>;
+  bufferApplyLoad(buffer: BufferRef, prepared: PreparedRef): void;
+
+  queueNew(fields: unknown, options: unknown, maxSize: number): QueueRef;
+  queueAttach(id: unknown): QueueRef;
+  queueId(queue: QueueRef): number;
+  queueFields(queue: QueueRef): FieldInfo[];
+  queueCounters(queue: QueueRef): ArrayBuffer;
+  queueClose(queue: QueueRef): void;
+  queueRing(queue: QueueRef): { ring: RingRef; view: RingView };
+  ringPublish(ring: RingRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;
+  ringSpill(ring: RingRef): number;
+  queuePush(ring: RingRef, tail: number, pendingBytes: AnyBytes, pendingOffsets: AnyOffsets, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets, timestamps: Float64Array): number;
+
+  /** A user of `queue`; `buffer`: the native buffer `userUpdate` moves rows into (absent for a TS buffer). */
+  userNew(queue: QueueRef, maxSize: number, buffer?: BufferRef): UserRef;
+  userUpdate(user: UserRef): number;
+  userDrain(user: UserRef): Outputs;
+  userCountSince(user: UserRef, since: unknown): number;
+  userClose(user: UserRef): void;
+  userWrite(user: UserRef, dir: string, cursor: number): Promise<void>;
+  userPrepareLoad(user: UserRef, dir: string): Promise<PreparedRef>;
+  userApplyLoad(user: UserRef, prepared: PreparedRef): number;
+
+  stageDir(dir: unknown): string;
+  commitDir(staged: string, dir: string): Promise<void>;
+  discardDir(staged: string): void;
+  /** Writes a file atomically and durably (fsync, rename, fsync of the directory). */
+  writeFileAtomic(path: unknown, data: Uint8Array): Promise<void>;
+  /** Makes a directory's entries durable. */
+  syncDir(dir: string): Promise<void>;
+  processAlive(pid: unknown): boolean;
+}
+
+/** The loaded addon, with this thread's error factory registered. */
+export const native = load() as Binding;
+native.init(makeError);
+
+/** Codes, counter slots, defaults and limits, as the core has them. */
+export const INFO: Info = native.info();
+
+/** The slot of each named counter in a counter block view. */
+export function slots<const N extends string>(names: readonly string[], wanted: readonly N[]): Record<N, number> {
+  return Object.fromEntries(wanted.map((n) => [n, names.indexOf(n)])) as Record<N, number>;
+}

@@ -1,0 +1,96 @@
+/**
+ * A step encoder generated for one layout: unrolled, one fast check per field for the
+ * common shapes of a valid step (a number of the field's range, a TypedArray of the
+ * field's dtype and length), each falling back to the generic checks of `columns.ts`
+ * (`writeValue`, `checkObject`), so a bad step gets the same code and message as
+ * before and a valid one pays for no loop over the layout.
+ */
+import type { Layout, TypedArray, TypedField } from '../schema.js';
+import { checkObject, serializeValue, valueOf, writeValue } from './columns.js';
+
+/**
+ * Writes `step` into slot `slot` of `cols` (one view per typed field) and its `any`
+ * values, serialized, into `anyOut`. Throws on a bad step; it may then have written
+ * part of the slot, which the caller has not published, so nothing changed.
+ */
+export type Encoder = (step: unknown, slot: number, cols: readonly TypedArray[], anyOut: Uint8Array[]) => void;
+
+const cache = new WeakMap<Layout, Encoder>();
+
+/** The fast check that a scalar value `v` fits field `f` exactly. */
+function scalarCheck(f: TypedField): string {
+  switch (f.dtype) {
+    case 'float32':
+    case 'float64':
+      return `typeof v === 'number'`;
+    case 'int32':
+      return `(v | 0) === v`;
+    case 'uint32':
+      return `(v >>> 0) === v`;
+    case 'int16':
+      return `((v << 16) >> 16) === v`;
+    case 'uint16':
+      return `(v & 0xffff) === v`;
+    case 'int8':
+      return `((v << 24) >> 24) === v`;
+    case 'uint8':
+      return `(v & 0xff) === v`;
+  }
+}
+
+/** The encoder of `layout` (generated once per layout). */
+export function encoderFor(layout: Layout): Encoder {
+  const hit = cache.get(layout);
+  if (hit !== undefined) return hit;
+  const key = (name: string) => JSON.stringify(name);
+  const lines: string[] = [];
+  layout.typed.forEach((_, i) => lines.push(`const C${i} = ctors[${i}];`));
+  lines.push('return function encode(step, slot, cols, anyOut) {');
+  lines.push("  if (typeof step !== 'object' || step === null) return slow(step, slot, cols, anyOut);");
+  // Counting keys with for-in allocates nothing (Object.keys builds an array per step).
+  lines.push('  let n = 0;');
+  lines.push('  for (const _ in step) n++;');
+  lines.push(`  if (n !== ${layout.names.length}) return slow(step, slot, cols, anyOut);`);
+  lines.push('  let v;');
+  layout.typed.forEach((f, i) => {
+    lines.push(`  v = step[${key(f.name)}];`);
+    if (f.elements === 1) {
+      lines.push(`  if (${scalarCheck(f)}) cols[${i}][slot] = v; else put(${i}, step, v, slot, cols);`);
+    } else {
+      lines.push(`  if (v instanceof C${i} && v.length === ${f.elements}) cols[${i}].set(v, slot * ${f.elements}); else put(${i}, step, v, slot, cols);`);
+    }
+  });
+  layout.any.forEach((f, j) => lines.push(`  anyOut[${j}] = ser(${j}, step, step[${key(f.name)}]);`));
+  lines.push('};');
+  const put = (i: number, step: Record<string, unknown>, v: unknown, slot: number, cols: readonly TypedArray[]): void => {
+    const f = layout.typed[i];
+    if (v === undefined) valueOf(layout, step, f, 'step');
+    writeValue(f, v, cols[i], slot * f.elements);
+  };
+  const ser = (j: number, step: Record<string, unknown>, v: unknown): Uint8Array => {
+    const f = layout.any[j];
+    if (v === undefined) valueOf(layout, step, f, 'step');
+    return serializeValue(f, v);
+  };
+  // A step that is not a plain object of exactly the fields: the full check, then the
+  // generic path for each field (it may still be valid, e.g. with inherited keys).
+  const slow: Encoder = (step, slot, cols, anyOut) => {
+    checkObject(layout, step, 'step');
+    layout.typed.forEach((f, i) => writeValue(f, step[f.name], cols[i], slot * f.elements));
+    layout.any.forEach((f, j) => (anyOut[j] = serializeValue(f, step[f.name])));
+  };
+  const make = new Function('ctors', 'put', 'slow', 'ser', lines.join('\n')) as (
+    ctors: readonly unknown[],
+    p: typeof put,
+    s: typeof slow,
+    z: typeof ser,
+  ) => Encoder;
+  const encoder = make(
+    layout.typed.map((f) => f.ctor),
+    put,
+    slow,
+    ser,
+  );
+  cache.set(layout, encoder);
+  return encoder;
+}
