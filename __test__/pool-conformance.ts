@@ -152,7 +152,7 @@ export function poolConformance(name: string, open: Opener): void {
         [[{ steps: {}, step: {} }], 'EXPBUF_BAD_VALUE', 'exactly one'],
       ];
       for (const [items, code, names] of bad) {
-        await expect(Promise.resolve().then(() => pool.store(items as never))).rejects.toMatchObject({ code, message: expect.stringContaining(names) });
+        await expect(pool.store(items as never)).rejects.toMatchObject({ code, message: expect.stringContaining(names) });
       }
       expect((await pool.find()).map((i) => i.id)).toEqual(['ep-1']);
       const queries: [unknown, string][] = [
@@ -164,13 +164,57 @@ export function poolConformance(name: string, open: Opener): void {
         [{ kind: 'episodes' }, 'query.kind'],
       ];
       for (const [q, names] of queries) {
-        await expect(Promise.resolve().then(() => pool.find(q as never))).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(names) });
-        await expect(Promise.resolve().then(() => pool.count(q as never))).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT' });
+        await expect(pool.find(q as never)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(names) });
+        await expect(pool.count(q as never)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT' });
       }
       for (const size of [0, -1, 1.5, NaN]) {
-        await expect(Promise.resolve().then(() => pool.sample(size))).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('size') });
+        await expect(pool.sample(size)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('size') });
       }
       await expect(open({ other: 'float64' }, place)).rejects.toMatchObject({ code: 'EXPBUF_SCHEMA_MISMATCH' });
+    });
+
+    it('every verb reports bad input by rejecting, never by throwing', async () => {
+      await using pool = await open(poolSchema, fresh());
+      const calls: [string, () => Promise<unknown>][] = [
+        ['store', () => pool.store(5 as never)],
+        ['find', () => pool.find('x' as never)],
+        ['count', () => pool.count(7 as never)],
+        ['sample', () => pool.sample(-1)],
+        ['delete', () => pool.delete(3 as never)],
+        ['iterate', async () => {
+          for await (const _ of pool.iterate({}, { pageSize: 1e9 })) void _;
+        }],
+      ];
+      for (const [name, call] of calls) {
+        let p: Promise<unknown> | undefined;
+        expect(() => (p = call()), name).not.toThrow();
+        await expect(p, name).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT' });
+      }
+    });
+
+    it('episodes keep their end: terminated or cut short, with the final state', async () => {
+      const place = fresh();
+      const a = await open(poolSchema, place);
+      const cut = { ...episode(1, 3), terminated: false, finalState: [7, 8, 9] };
+      const ended = { ...episode(2, 2), terminated: true, finalState: new Float32Array([1, 2, 3]) };
+      const plain = episode(3, 2);
+      await a.store([cut, ended, plain]);
+      await a.close();
+      await using b = await open(poolSchema, place);
+      const [x, y, z] = await b.find();
+      if (x.kind !== 'episode' || y.kind !== 'episode' || z.kind !== 'episode') throw new Error('expected episodes');
+      expect([x.terminated, [...(x.finalState ?? [])]]).toEqual([false, [7, 8, 9]]);
+      expect([y.terminated, [...(y.finalState ?? [])]]).toEqual([true, [1, 2, 3]]);
+      // Stored without an end: terminated, no final state (as items stored before ends existed).
+      expect([z.terminated, z.finalState]).toEqual([true, undefined]);
+      expect([...x.steps.action]).toEqual([1, 2, 3]);
+      const bad: [unknown, string, string][] = [
+        [{ ...episode(4, 1), finalState: [1, 2] }, 'EXPBUF_BAD_VALUE', 'finalState'],
+        [{ ...episode(5, 1), terminated: 'no' }, 'EXPBUF_BAD_VALUE', 'terminated'],
+        [{ step: { state: [1, 2, 3], action: 1, reward: 0 }, terminated: false }, 'EXPBUF_BAD_VALUE', 'record'],
+      ];
+      for (const [item, code, names] of bad) await expect(b.store([item as never])).rejects.toMatchObject({ code, message: expect.stringContaining(names) });
+      expect(await b.count()).toBe(3);
     });
 
     it('use after close throws EXPBUF_CLOSED', async () => {

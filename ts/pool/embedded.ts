@@ -31,6 +31,7 @@ import {
   checkQuery,
   checkSample,
   encodeItems,
+  itemBytes,
   matches,
   poolLayout,
   storedItem,
@@ -59,8 +60,6 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   readonly schema: S;
   readonly #dir: string;
   readonly #layout: Layout;
-  /** Bytes of one row over all fields: an item's columns take rows × this. */
-  readonly #rowBytes: number;
   readonly #index = new Map<string, Located>();
   #log: FileHandle | undefined;
   #size = 0;
@@ -73,7 +72,6 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     this.#dir = dir;
     this.schema = schema;
     this.#layout = layout;
-    this.#rowBytes = layout.typed.reduce((n, f) => n + f.elements * f.ctor.BYTES_PER_ELEMENT, 0);
   }
 
   /**
@@ -168,7 +166,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     let offset = base + 4 + headerLen;
     for (const s of entry.items) {
       this.#index.set(s.id, { ...s, offset, seq: ++this.#seq });
-      offset += s.rows * this.#rowBytes;
+      offset += itemBytes(this.#layout, s);
     }
   }
 
@@ -237,7 +235,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   }
 
   async #read(log: FileHandle, item: Located): Promise<StoredItem<S>> {
-    const bytes = new Uint8Array(item.rows * this.#rowBytes);
+    const bytes = new Uint8Array(itemBytes(this.#layout, item));
     await log.read(bytes, 0, bytes.length, item.offset);
     return storedItem<S>(this.#layout, item, bytes, item.seq);
   }

@@ -5,8 +5,8 @@
  */
 import { ExpbufError, invalid } from '../errors.js';
 import { INFO, native } from '../native/binding.js';
-import { encodeBatch } from '../rows/columns.js';
-import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf, type TypedArray } from '../schema.js';
+import { encodeBatch, writeValue } from '../rows/columns.js';
+import { describe, layoutOf, type BatchOf, type DataOf, type Layout, type Schema, type StepOf, type TypedArray, type TypedField } from '../schema.js';
 
 export type Meta = Record<string, string | number>;
 
@@ -17,6 +17,10 @@ export interface EpisodeInput<S extends Schema> {
   /** ms since the epoch; default: now. */
   startTime?: number;
   steps: BatchOf<S>;
+  /** The state after the last step (the schema's `state` field spec), when known. */
+  finalState?: ArrayLike<number>;
+  /** Whether the episode ended by termination (default true); false: cut short (e.g. a time limit), its last transition bootstraps from `finalState`. */
+  terminated?: boolean;
 }
 
 /** A record to store: one step. */
@@ -39,6 +43,10 @@ export interface StoredEpisode<S extends Schema> {
   startTime: number;
   seqLen: number;
   steps: DataOf<S>;
+  /** True unless the episode was cut short; items stored without it count as terminated. */
+  terminated: boolean;
+  /** The state after the last step, when it was stored. */
+  finalState?: TypedArray;
 }
 
 export interface StoredRecord<S extends Schema> {
@@ -80,6 +88,10 @@ export interface ItemSummary {
   /** startTime of an episode, timestamp of a record. */
   time: number;
   rows: number;
+  /** An episode's end; absent (items stored before it existed): terminated. */
+  terminated?: boolean;
+  /** Whether a final state follows the steps' bytes. */
+  final?: boolean;
 }
 
 function checkMeta(meta: unknown, where: string): Meta {
@@ -147,10 +159,29 @@ export function matches(item: ItemSummary, q: PoolQuery): boolean {
   return true;
 }
 
-/** An item checked against the pool's schema, its steps as byte columns (one per typed field). */
+/** An item checked against the pool's schema: its steps as byte columns (one per typed field), then its final state's bytes when it has one. */
 export interface EncodedItem {
   summary: ItemSummary;
   columns: Uint8Array[];
+}
+
+/** The typed `state` field a final state is of, or throws naming `where`. */
+function stateField(layout: Layout, where: string): TypedField {
+  const f = layout.typed.find((x) => x.name === 'state');
+  if (f === undefined) throw new ExpbufError('EXPBUF_SCHEMA_MISMATCH', `${where}.finalState: the schema has no typed 'state' field`);
+  return f;
+}
+
+/** An episode's final state, checked against the `state` field, as bytes. */
+function encodeFinal(layout: Layout, value: unknown, where: string): Uint8Array {
+  const f = stateField(layout, where);
+  const out = new f.ctor(f.elements);
+  try {
+    writeValue(f, value, out, 0);
+  } catch (e) {
+    throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.finalState: ${(e as Error).message}`, { cause: e });
+  }
+  return new Uint8Array(out.buffer);
 }
 
 /** The pool's schema: typed fields only (a pool stores numbers as columns). */
@@ -170,7 +201,7 @@ export function encodeItems(layout: Layout, items: unknown, now: number, newId: 
   return items.map((raw, i) => {
     const where = `items[${i}]`;
     if (typeof raw !== 'object' || raw === null) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an episode or a record, got ${describe(raw)}`);
-    const it = raw as { id?: unknown; meta?: unknown; steps?: unknown; step?: unknown; startTime?: unknown; timestamp?: unknown };
+    const it = raw as { id?: unknown; meta?: unknown; steps?: unknown; step?: unknown; startTime?: unknown; timestamp?: unknown; finalState?: unknown; terminated?: unknown };
     const isEpisode = it.steps !== undefined;
     if (isEpisode === (it.step !== undefined)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: an episode has 'steps', a record has 'step' (exactly one)`);
     const id = it.id === undefined ? newId() : it.id;
@@ -190,7 +221,15 @@ export function encodeItems(layout: Layout, items: unknown, now: number, newId: 
       throw new ExpbufError(code, `${where}.${isEpisode ? 'steps' : 'step'}: ${err.message}`, { cause: e });
     }
     if (isEpisode && encoded.rows === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.steps: an episode needs at least one step`);
-    return { summary: { kind: isEpisode ? 'episode' : 'record', id, meta, time, rows: encoded.rows }, columns: encoded.typed };
+    if (!isEpisode) {
+      if (it.finalState !== undefined || it.terminated !== undefined) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: a record has no finalState or terminated (an episode has)`);
+      return { summary: { kind: 'record', id, meta, time, rows: encoded.rows }, columns: encoded.typed };
+    }
+    if (it.terminated !== undefined && typeof it.terminated !== 'boolean') throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.terminated: expected a boolean, got ${describe(it.terminated)}`);
+    const terminated = it.terminated ?? true;
+    const columns = encoded.typed;
+    if (it.finalState !== undefined) columns.push(encodeFinal(layout, it.finalState, where));
+    return { summary: { kind: 'episode', id, meta, time, rows: encoded.rows, terminated, final: it.finalState !== undefined }, columns };
   });
 }
 
@@ -249,21 +288,33 @@ export function checkPoolFields(saved: unknown, layout: Layout, where: string): 
   native.expectSameFields(saved, layout.info, `the pool at ${where}`, 'the schema');
 }
 
-/** An item from its summary and its columns' bytes (field after field), copied into aligned arrays. */
+/** Bytes of an item's stored columns (steps, and the final state when it has one). */
+export function itemBytes(layout: Layout, summary: ItemSummary): number {
+  const row = layout.typed.reduce((n, f) => n + f.elements * f.ctor.BYTES_PER_ELEMENT, 0);
+  const final = summary.final ? stateField(layout, 'item').elements * stateField(layout, 'item').ctor.BYTES_PER_ELEMENT : 0;
+  return summary.rows * row + final;
+}
+
+/** An item from its summary and its columns' bytes (field after field, then the final state), copied into aligned arrays. */
 export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummary, bytes: Uint8Array, seq: number): StoredItem<S> {
   const data: Record<string, TypedArray> = {};
   let at = 0;
-  for (const f of layout.typed) {
-    const arr = new f.ctor(summary.rows * f.elements);
+  const take = (f: TypedField, elements: number): TypedArray => {
+    const arr = new f.ctor(elements);
     new Uint8Array(arr.buffer).set(bytes.subarray(at, at + arr.byteLength));
     at += arr.byteLength;
-    data[f.name] = arr;
-  }
+    return arr;
+  };
+  for (const f of layout.typed) data[f.name] = take(f, summary.rows * f.elements);
   const cols = data as unknown as DataOf<S>;
   const meta = { ...summary.meta };
-  return summary.kind === 'episode'
-    ? { kind: 'episode', id: summary.id, seq, meta, startTime: summary.time, seqLen: summary.rows, steps: cols }
-    : { kind: 'record', id: summary.id, seq, meta, timestamp: summary.time, step: cols };
+  if (summary.kind === 'record') return { kind: 'record', id: summary.id, seq, meta, timestamp: summary.time, step: cols };
+  const episode: StoredEpisode<S> = { kind: 'episode', id: summary.id, seq, meta, startTime: summary.time, seqLen: summary.rows, steps: cols, terminated: summary.terminated ?? true };
+  if (summary.final) {
+    const f = stateField(layout, 'item');
+    episode.finalState = take(f, f.elements);
+  }
+  return episode;
 }
 
 /** Checks an iterate cursor (default 0: from the start). */

@@ -43,6 +43,8 @@ interface Row {
   time: number;
   rows: number;
   data: Buffer;
+  terminated: boolean;
+  final: boolean;
 }
 
 /** A query as SQL: the WHERE clause (the same rules as `matches`) and its parameters. */
@@ -118,6 +120,10 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       await client.query(
         `CREATE TABLE IF NOT EXISTS "${name}_items" (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, kind smallint NOT NULL, meta jsonb NOT NULL, time double precision NOT NULL, rows integer NOT NULL, data bytea NOT NULL)`,
       );
+      // Episode ends (a pool made before they existed gets the columns; its episodes
+      // count as terminated, without a final state).
+      await client.query(`ALTER TABLE "${name}_items" ADD COLUMN IF NOT EXISTS terminated boolean NOT NULL DEFAULT true`);
+      await client.query(`ALTER TABLE "${name}_items" ADD COLUMN IF NOT EXISTS final boolean NOT NULL DEFAULT false`);
       await client.query(`CREATE INDEX IF NOT EXISTS "${name}_items_kind_time" ON "${name}_items" (kind, time)`);
       await client.query(`CREATE INDEX IF NOT EXISTS "${name}_items_rows" ON "${name}_items" (rows)`);
       await client.query(`CREATE INDEX IF NOT EXISTS "${name}_items_meta" ON "${name}_items" USING gin (meta jsonb_path_ops)`);
@@ -162,6 +168,8 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       time: encoded.map((e) => e.summary.time),
       rows: encoded.map((e) => e.summary.rows),
       data: encoded.map((e) => Buffer.concat(e.columns)),
+      terminated: encoded.map((e) => e.summary.terminated ?? true),
+      final: encoded.map((e) => e.summary.final ?? false),
     };
     const client = await this.#pg.connect();
     try {
@@ -171,9 +179,9 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#items]);
       await client.query(
-        `INSERT INTO ${this.#items} (id, kind, meta, time, rows, data)
-         SELECT * FROM unnest($1::text[], $2::smallint[], $3::jsonb[], $4::float8[], $5::int[], $6::bytea[])`,
-        [cols.id, cols.kind, cols.meta, cols.time, cols.rows, cols.data],
+        `INSERT INTO ${this.#items} (id, kind, meta, time, rows, data, terminated, final)
+         SELECT * FROM unnest($1::text[], $2::smallint[], $3::jsonb[], $4::float8[], $5::int[], $6::bytea[], $7::boolean[], $8::boolean[])`,
+        [cols.id, cols.kind, cols.meta, cols.time, cols.rows, cols.data, cols.terminated, cols.final],
       );
       await client.query('COMMIT');
     } catch (e) {
@@ -190,7 +198,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
   }
 
   #decode(r: Row): StoredItem<S> {
-    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows }, r.data, Number(r.seq));
+    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows, terminated: r.terminated, final: r.final }, r.data, Number(r.seq));
   }
 
   async find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -198,7 +206,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     this.#check();
     const w = where(q);
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
-    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
+    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 
@@ -214,7 +222,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       w.params.push(after);
       const cond = `${w.sql ? `${w.sql} AND` : 'WHERE'} seq > $${w.params.length}`;
       const n = Math.min(pageSize, left);
-      const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
+      const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
       if (res.rows.length === 0) return;
       after = res.rows[res.rows.length - 1].seq;
       left -= res.rows.length;
@@ -236,7 +244,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     const q = checkSample(size, options);
     this.#check();
     const w = where({ ...q, limit: undefined });
-    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
+    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
     return res.rows.map((r) => this.#decode(r));
   }
 

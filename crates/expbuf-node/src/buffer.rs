@@ -3,7 +3,6 @@
 use crate::ffi::{Cx, Elem, Native, Val};
 use crate::registry::{self, Held, Shared};
 use crate::rows;
-use crate::state;
 use expbuf_core::input::{whole_in, Options};
 use expbuf_core::{checked_rows, Buffer, Error, Policy, Result, Ring, Schema};
 use napi::sys::napi_type_tag;
@@ -213,21 +212,6 @@ fn clear(cx: &mut Cx) -> Result<Val> {
     Ok(cx.undefined())
 }
 
-/// The element type a typed field's JS array has.
-pub fn elem_of(dtype: expbuf_core::Dtype) -> Elem {
-    use expbuf_core::Dtype as D;
-    match dtype {
-        D::Float32 => Elem::F32,
-        D::Float64 => Elem::F64,
-        D::Int8 => Elem::I8,
-        D::Int16 => Elem::I16,
-        D::Int32 => Elem::I32,
-        D::Uint8 => Elem::U8,
-        D::Uint16 => Elem::U16,
-        D::Uint32 => Elem::U32,
-    }
-}
-
 pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
     ("bufferNew", new),
     ("bufferAttach", attach),
@@ -244,8 +228,4 @@ pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
     ("bufferSample", sample),
     ("bufferSampleInto", sample_into),
     ("bufferClear", clear),
-    ("bufferSave", state::buffer_save),
-    ("bufferWrite", state::buffer_write),
-    ("bufferPrepareLoad", state::buffer_prepare_load),
-    ("bufferApplyLoad", state::buffer_apply_load),
 ];

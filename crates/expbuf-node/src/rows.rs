@@ -1,7 +1,6 @@
 //! Rows across the boundary: column arguments in, output ArrayBuffers out, and the
 //! views JS gets over native memory (counters, rings).
 
-use crate::buffer::elem_of;
 use crate::ffi::{Cx, Elem, Typed, Val};
 use expbuf_core::counters::Counters;
 use expbuf_core::input::whole_in;
@@ -223,4 +222,19 @@ pub fn ring_view(cx: &Cx, ring: &Arc<Ring>) -> Result<Val> {
         ("columns", cx.array(&columns)?),
         ("timestamps", cx.number(l.timestamps as f64)?),
     ])
+}
+
+/// The element type a typed field's JS array has.
+pub fn elem_of(dtype: expbuf_core::Dtype) -> Elem {
+    use expbuf_core::Dtype as D;
+    match dtype {
+        D::Float32 => Elem::F32,
+        D::Float64 => Elem::F64,
+        D::Int8 => Elem::I8,
+        D::Int16 => Elem::I16,
+        D::Int32 => Elem::I32,
+        D::Uint8 => Elem::U8,
+        D::Uint16 => Elem::U16,
+        D::Uint32 => Elem::U32,
+    }
 }

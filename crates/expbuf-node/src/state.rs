@@ -58,7 +58,7 @@ fn create_dir(dir: &Path) -> Result<()> {
 /// `bufferSave(buffer, dir)`: saves crash-safely. The save reads the rows in place,
 /// under the buffer's lock: `update()` and `sample()` on this buffer wait meanwhile;
 /// collectors do not (they never take a buffer's lock).
-pub fn buffer_save(cx: &mut Cx) -> Result<Val> {
+fn buffer_save(cx: &mut Cx) -> Result<Val> {
     let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(move || save_buffer(&shared.data.lock(), &dir), resolved)
@@ -66,7 +66,7 @@ pub fn buffer_save(cx: &mut Cx) -> Result<Val> {
 
 /// `bufferWrite(buffer, dir)`: writes the state into `dir` (created), a part of a
 /// staged composite state.
-pub fn buffer_write(cx: &mut Cx) -> Result<Val> {
+fn buffer_write(cx: &mut Cx) -> Result<Val> {
     let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(
@@ -80,7 +80,7 @@ pub fn buffer_write(cx: &mut Cx) -> Result<Val> {
 
 /// `bufferPrepareLoad(buffer, dir)`: reads and checks the state in `dir` into a new
 /// buffer, without the lock; resolves to a prepared state.
-pub fn buffer_prepare_load(cx: &mut Cx) -> Result<Val> {
+fn buffer_prepare_load(cx: &mut Cx) -> Result<Val> {
     let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(
@@ -103,7 +103,7 @@ pub fn buffer_prepare_load(cx: &mut Cx) -> Result<Val> {
 }
 
 /// `bufferApplyLoad(buffer, prepared)`: swaps a prepared state in (cannot fail).
-pub fn buffer_apply_load(cx: &mut Cx) -> Result<Val> {
+fn buffer_apply_load(cx: &mut Cx) -> Result<Val> {
     let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
     let loaded = cx.obj::<Prepared<Buffer>>(1)?.take()?;
     shared.data.lock().replace_with(loaded);
@@ -112,7 +112,7 @@ pub fn buffer_apply_load(cx: &mut Cx) -> Result<Val> {
 
 /// `userWrite(user, dir, cursor)`: writes the queued rows, the collect-time log and the
 /// pool cursor into `dir` (created), copying the queued rows under the queue's lock.
-pub fn user_write(cx: &mut Cx) -> Result<Val> {
+fn user_write(cx: &mut Cx) -> Result<Val> {
     let user = cx.obj::<UserObj>(0)?.user()?;
     let dir = PathBuf::from(cx.str(1, "dir")?);
     let cursor = cx.f64(2, "cursor")?;
@@ -132,7 +132,7 @@ pub fn user_write(cx: &mut Cx) -> Result<Val> {
 }
 
 /// `userPrepareLoad(user, dir)`: reads and checks a user state; resolves to it prepared.
-pub fn user_prepare_load(cx: &mut Cx) -> Result<Val> {
+fn user_prepare_load(cx: &mut Cx) -> Result<Val> {
     let user = cx.obj::<UserObj>(0)?.user()?;
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(
@@ -143,7 +143,7 @@ pub fn user_prepare_load(cx: &mut Cx) -> Result<Val> {
 
 /// `userApplyLoad(user, prepared)`: puts a prepared user state in place; returns its
 /// pool cursor.
-pub fn user_apply_load(cx: &mut Cx) -> Result<Val> {
+fn user_apply_load(cx: &mut Cx) -> Result<Val> {
     let user = cx.obj::<UserObj>(0)?.user()?;
     let saved = cx.obj::<Prepared<SavedUser>>(1)?.take()?;
     let cursor = saved.cursor;
@@ -195,6 +195,13 @@ fn alive(cx: &mut Cx) -> Result<Val> {
 }
 
 pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
+    ("bufferSave", buffer_save),
+    ("bufferWrite", buffer_write),
+    ("bufferPrepareLoad", buffer_prepare_load),
+    ("bufferApplyLoad", buffer_apply_load),
+    ("userWrite", user_write),
+    ("userPrepareLoad", user_prepare_load),
+    ("userApplyLoad", user_apply_load),
     ("stageDir", stage_dir),
     ("commitDir", commit_dir),
     ("discardDir", discard_dir),

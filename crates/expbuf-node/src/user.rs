@@ -5,7 +5,6 @@ use crate::ffi::{Cx, Native, Val};
 use crate::queue::QueueObj;
 use crate::registry::Shared;
 use crate::rows;
-use crate::state;
 use expbuf_core::{checked_rows, Error, Queue, Result, User};
 use napi::sys::napi_type_tag;
 use std::cell::RefCell;
@@ -121,7 +120,4 @@ pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
     ("userDrain", drain),
     ("userCountSince", count_since),
     ("userClose", close),
-    ("userWrite", state::user_write),
-    ("userPrepareLoad", state::user_prepare_load),
-    ("userApplyLoad", state::user_apply_load),
 ];
