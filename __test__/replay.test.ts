@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPool, ReplayBuffer, type Pool } from '../ts/index.js';
+import { ReplayModel } from '../reference/replay-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'expbuf-replay-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -25,9 +26,10 @@ function ep(e: number, n: number) {
 
 const lengths = [3, 1, 7, 4, 10, 2];
 let n = 0;
-const backends: [string, () => Promise<Pool<S>>][] = [
-  ['embedded', () => openPool(join(root, `p${n++}`), { schema })],
-  ['postgres', () => openPool(`${inject('pgUrl')}?pool=replay_${process.pid}_${n++}`, { schema })],
+/** Opens pool `key` (a fresh one when absent). */
+const backends: [string, (key?: number) => Promise<Pool<S>>][] = [
+  ['embedded', (key = n++) => openPool(join(root, `p${key}`), { schema })],
+  ['postgres', (key = n++) => openPool(`${inject('pgUrl')}?pool=replay_${process.pid}_${key}`, { schema })],
 ];
 
 describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
@@ -37,7 +39,7 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
     await using rb = new ReplayBuffer({ pool, batchSize: 512, maxSize: 1000, seed: 3 });
     expect(await rb.load(undefined, { pageSize: 2 })).toBe(27);
     expect(rb.size).toBe(27);
-    expect(rb.episodes).toBe(6);
+    expect(rb.stats.episodes).toBe(6);
     const b = rb.sample();
     expect(b.state.length).toBe(1024);
     let dones = 0;
@@ -46,8 +48,10 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
       expect(b.action[k]).toBe(t);
       expect(b.reward[k]).toBeCloseTo(e + t / 100, 5);
       const last = t === lengths[e] - 1;
+      // Items stored without `terminated` count as terminated episodes.
       expect(b.done[k]).toBe(last ? 1 : 0);
-      // The next state is the next step of the same episode; at the end, the step itself.
+      expect(b.discount[k]).toBeCloseTo(0.99, 6);
+      // The next state is the next step of the same episode; at the end (no final state stored), the step itself.
       expect([b.nextState[2 * k], b.nextState[2 * k + 1]]).toEqual(last ? [e, t] : [e, t + 1]);
       dones += b.done[k];
     }
@@ -68,7 +72,72 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
       const last = t === lengths[e] - 1;
       expect([b.nextState[2 * k], b.nextState[2 * k + 1]]).toEqual(last ? [e, t] : [e, t + 1]);
     }
-    expect(rb.episodes).toBe(2);
+    expect(rb.stats.episodes).toBe(2);
+  });
+
+  it('a truncated episode with its final state bootstraps; n-step returns stop at its end', async () => {
+    const key = n++;
+    const options = { batchSize: 256, maxSize: 100, nStep: 2, gamma: 0.5, seed: 4 };
+    const rb = new ReplayBuffer({ pool: await open(key), ...options });
+    await rb.store({ ...ep(0, 3), finalState: [0, 42], terminated: false });
+    await rb.store({ ...ep(1, 2), finalState: [1, 43], terminated: true });
+    const a = rb.sample();
+    const eps = rb.sampleEpisodes(8);
+    await rb.close();
+    // Loaded back from the pool into a new buffer, the same episodes give the same transitions.
+    await using again = new ReplayBuffer({ pool: await open(key), ...options });
+    expect(await again.load()).toBe(5);
+    expect(again.sample()).toEqual(a);
+    for (let k = 0; k < 256; k++) {
+      const [e, t] = [a.state[2 * k], a.state[2 * k + 1]];
+      const len = [3, 2][e];
+      const K = Math.min(2, len - t);
+      const next = t + K === len ? [e, 42 + e] : [e, t + K];
+      expect([a.nextState[2 * k], a.nextState[2 * k + 1]]).toEqual(next);
+      expect(a.done[k]).toBe(e === 1 && t + K === len ? 1 : 0);
+      const r = (x: number) => Math.fround(e + x / 100);
+      expect(a.reward[k]).toBeCloseTo(K === 2 ? r(t) + 0.5 * r(t + 1) : r(t), 5);
+    }
+    for (let i = 0; i < 8; i++) {
+      const e = eps.state[i * eps.T * 2];
+      expect(eps.terminated[i]).toBe(e);
+      expect([...eps.finalState.subarray(2 * i, 2 * i + 2)]).toEqual([e, 42 + e]);
+    }
+  });
+
+  it('differential: uniform nStep-1 samples of the pool-backed and the in-memory buffer equal the plain model', async () => {
+    const pool = await open();
+    const eps = lengths.map((len, e) => ({ ...ep(e, len), finalState: [e, 100 + e], terminated: e % 2 === 0 }));
+    await pool.store(eps);
+    const options = { batchSize: 128, maxSize: 20, seed: 77 };
+    await using fromPool = new ReplayBuffer({ pool, ...options });
+    await fromPool.load(undefined, { pageSize: 4 });
+    const inMemory = new ReplayBuffer({ schema, ...options });
+    const model = new ReplayModel(20, 1, 0.99, 77);
+    for (const x of eps) {
+      const len = x.steps.action.length;
+      for (let t = 0; t < len; t++) {
+        const state = [...x.steps.state.subarray(2 * t, 2 * t + 2)];
+        const nextState = t + 1 < len ? [...x.steps.state.subarray(2 * t + 2, 2 * t + 4)] : x.finalState;
+        const last = t === len - 1;
+        const step = { state, action: x.steps.action[t], reward: x.steps.reward[t], nextState, terminated: last && x.terminated, truncated: last && !x.terminated, env: 0 };
+        inMemory.add(step);
+        model.add(step);
+      }
+    }
+    for (let round = 0; round < 3; round++) {
+      const a = fromPool.sample();
+      expect(inMemory.sample()).toEqual(a);
+      const ids = model.draw(128);
+      expect([...a.ids]).toEqual(ids);
+      ids.forEach((id, k) => {
+        const m = model.transition(id);
+        expect([a.state[2 * k], a.state[2 * k + 1]]).toEqual(m.state);
+        expect([a.nextState[2 * k], a.nextState[2 * k + 1]]).toEqual(m.nextState);
+        expect([a.action[k], a.reward[k], a.done[k]]).toEqual([m.action, m.reward, m.done]);
+      });
+    }
+    await inMemory.close();
   });
 
   it('samples padded episodes with a mask', async () => {
@@ -76,7 +145,7 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
     await pool.store(lengths.map((len, e) => ep(e, len)));
     await using rb = new ReplayBuffer({ pool, batchSize: 8, maxSize: 1000, seed: 9 });
     await rb.load({ seqLen: { min: 2 } });
-    expect(rb.episodes).toBe(5);
+    expect(rb.stats.episodes).toBe(5);
     const eps = rb.sampleEpisodes(6);
     expect(eps.T).toBe(Math.max(...eps.lengths));
     for (let i = 0; i < 6; i++) {
@@ -102,7 +171,7 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
     expect(() => rb.sample()).toThrow(expect.objectContaining({ code: 'EXPBUF_CLOSED' }));
     await expect(pool.count()).rejects.toMatchObject({ code: 'EXPBUF_CLOSED' });
     const other = await openPool(join(root, `other${n++}`), { schema: { obs: 'float32', action: 'int32', reward: 'float32' } });
-    expect(() => new ReplayBuffer({ pool: other, batchSize: 4, maxSize: 10 })).toThrow(expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("'state'") }));
+    expect(() => new ReplayBuffer({ pool: other as never, batchSize: 4, maxSize: 10 })).toThrow(expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("'state'") }));
     await other.close();
   });
 });

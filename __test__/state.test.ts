@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RandomReplacementBuffer, ReservoirBuffer, SequentialBuffer } from '../ts/index.js';
 import { PYTHON } from './setup/global.js';
+import { corruptCopy } from './support/corrupt.js';
 
 const root = mkdtempSync(join(tmpdir(), 'expbuf-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -85,26 +86,7 @@ describe('mismatches and damage leave the buffer unchanged', () => {
     const outcomes = { loaded: 0, refused: 0 };
     for (let trial = 0; trial < 2000; trial++) {
       const dir = join(root, `fuzz-${trial}`);
-      mkdirSync(dir);
-      for (const f of files) copyFileSync(join(good, f), join(dir, f));
-      const victim = join(dir, files[rand(files.length)]);
-      const size = readFileSync(victim).length;
-      switch (rand(4)) {
-        case 0:
-          truncateSync(victim, rand(size));
-          break;
-        case 1: {
-          const b = readFileSync(victim);
-          b[rand(size)] ^= 1 << rand(8);
-          writeFileSync(victim, b);
-          break;
-        }
-        case 2:
-          unlinkSync(victim);
-          break;
-        default:
-          appendFileSync(victim, Buffer.from([rand(256)]));
-      }
+      corruptCopy(good, files, dir, rand);
       const before = target.getData();
       try {
         await target.loadState(dir);

@@ -4,6 +4,7 @@
 import { cpus } from 'node:os';
 import { runPipelineBench } from './pipeline.js';
 import { runPoolBench } from './pool.js';
+import { runReplayBench } from './replay.js';
 import { runStateBench } from './state.js';
 import { runThreadBench } from './threads.js';
 
@@ -13,3 +14,4 @@ if (only === undefined || only === 'pipeline') runPipelineBench();
 if (only === undefined || only === 'threads') await runThreadBench();
 if (only === undefined || only === 'state') runStateBench();
 if (only === undefined || only === 'pool') await runPoolBench();
+if (only === undefined || only === 'replay') runReplayBench();

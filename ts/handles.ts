@@ -26,6 +26,14 @@ export interface BufferHandle<B> {
   readonly __buffer?: B;
 }
 
+/** What `ReplayBuffer.handle()` returns; `B` (the buffer's type) rides along for TS only. */
+export interface ReplayBufferHandle<B> {
+  readonly kind: 'expbuf.replay';
+  readonly id: number;
+  /** Never set: carries the buffer type through `postMessage` for TypeScript. */
+  readonly __buffer?: B;
+}
+
 type Kind = 'expbuf.collector' | 'expbuf.buffer' | 'expbuf.replay';
 
 /**

@@ -8,13 +8,28 @@ export { RandomReplacementBuffer, type RandomReplacementBufferOptions } from './
 export { ReservoirBuffer, type ReservoirBufferOptions } from './buffers/reservoir.js';
 export { SequentialBuffer, type SequentialBufferOptions } from './buffers/sequential.js';
 export { ERROR_CODES, ExpbufError, isExpbufError, type ErrorCode } from './errors.js';
-export type { BufferHandle, CollectorHandle } from './handles.js';
+export type { BufferHandle, CollectorHandle, ReplayBufferHandle } from './handles.js';
 export { INFO as expbufInfo, type Info } from './native/binding.js';
 export { registrySize } from './registry.js';
 export type { EpisodeInput, ItemInput, IterateOptions, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
 export { openPool, type OpenPoolOptions } from './pool/open.js';
 export type { Pool } from './pool/pool.js';
-export { ReplayBuffer, type EpisodeBatch, type ReplayBufferOptions, type TransitionBatch } from './replay/replay-buffer.js';
+export {
+  ReplayBuffer,
+  type EpisodeBatch,
+  type Flag,
+  type PriorityOptions,
+  type RateLimitOptions,
+  type ReplayBufferOptions,
+  type ReplayColumns,
+  type ReplayData,
+  type ReplaySchema,
+  type ReplayStats,
+  type ReplayStep,
+  type SequenceBatch,
+  type TransitionBatch,
+  type WaitOptions,
+} from './replay/replay-buffer.js';
 export { DataCollector } from './pipeline/collector.js';
 export { DataCollectorsDict, DataUsersDict, type CollectorsOf, type UsersOf } from './pipeline/dicts.js';
 export { DataUser, type DataUserOptions, type StepOfBuffer } from './pipeline/user.js';

@@ -75,6 +75,10 @@ export interface TypedField {
   readonly min: number;
   readonly max: number;
   readonly integer: boolean;
+  /** A 0/1 field that also takes `true`/`false`. */
+  readonly flag: boolean;
+  /** The value a step may leave out (or give as `undefined`). */
+  readonly default: number | undefined;
 }
 
 export interface AnyField {
@@ -102,7 +106,7 @@ export function layoutFromInfo(info: readonly FieldInfo[]): Layout {
     if (f.dtype === undefined) return { kind: 'any', name: f.name };
     const d = DTYPES[f.dtype];
     const shape = [...(f.shape ?? [])];
-    return { kind: 'typed', name: f.name, dtype: f.dtype, shape, elements: shape.reduce((a, n) => a * n, 1), ...d };
+    return { kind: 'typed', name: f.name, dtype: f.dtype, shape, elements: shape.reduce((a, n) => a * n, 1), ...d, flag: f.flag === true, default: f.default };
   });
   const summary: Record<string, string> = {};
   for (const f of fields) summary[f.name] = f.kind === 'any' ? 'any' : f.shape.length ? `${f.dtype}[${f.shape.join(', ')}]` : f.dtype;

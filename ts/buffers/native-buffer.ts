@@ -1,19 +1,16 @@
-import { native, INFO, slots, type BufferRef, type StageRef } from '../native/binding.js';
-import { decodeColumns, encodeBatch, rowOf } from '../rows/columns.js';
-import { flushWriters, RowWriter } from '../rows/writer.js';
+import { native, INFO, slots, type BufferRef } from '../native/binding.js';
+import { decodeColumns, encodeBatch, rowFrom, rowsFrom } from '../rows/columns.js';
+import { Stage } from '../rows/stage.js';
+import { flushWriters } from '../rows/writer.js';
 import { ExpbufError, invalid } from '../errors.js';
 import { handleId, type BufferHandle } from '../handles.js';
 import { custom, show } from '../inspect.js';
 import type { InspectOptions } from 'node:util';
 import { describe, type BatchOf, type DataOf, type FieldsInput, type OutOf, type StepOf, type TypedArray } from '../schema.js';
-import type { Prepared } from '../state.js';
-import { DataBuffer, LAYOUT } from './data-buffer.js';
+import { DataBuffer, LAYOUT, SINK, STATE, statePart, type NativeSink, type StatePart } from './data-buffer.js';
 
 /** The counter slots of a buffer's block. */
 const C = slots(INFO.counters.buffer, ['size', 'maxSize', 'totalAdded'] as const);
-
-/** The native buffer of a JS one (for `DataUser`), after applying its staged `add()`s. */
-export const NATIVE: unique symbol = Symbol('expbuf.native');
 
 /** A native buffer another thread made, attached by `fromHandle`. */
 export class Attached {
@@ -48,10 +45,10 @@ export function attach<F extends FieldsInput>(handle: unknown, kind: string): { 
  * every read of this object (`size`, `sample`, `getData`, …) applies them first.
  * Whole batches cross the boundary in one call.
  */
-export abstract class NativeDataBuffer<const F extends FieldsInput> extends DataBuffer<StepOf<F>, DataOf<F>> {
+export abstract class NativeDataBuffer<const F extends FieldsInput> extends DataBuffer<StepOf<F>, DataOf<F>> implements NativeSink {
   readonly #ref: BufferRef;
   readonly #counters: Float64Array;
-  #stage: { ref: StageRef; writer: RowWriter } | undefined;
+  readonly #stage: Stage;
   #closed = false;
   /** Reused by `sampleInto`: one output per typed field. */
   readonly #out: unknown[];
@@ -61,10 +58,15 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
     this.#ref = init instanceof Attached ? init.ref : native.bufferNew(kind, fields, maxSize, init);
     this.#counters = new Float64Array(native.bufferCounters(this.#ref));
     this.#out = this[LAYOUT].typed.map(() => undefined);
+    const ref = this.#ref;
+    this.#stage = new Stage(this[LAYOUT], () => {
+      const { stage, ring } = native.bufferStage(ref);
+      return { ring, flush: (tail, bytes, offsets) => void native.bufferFlush(ref, stage, tail, bytes, offsets) };
+    });
   }
 
   /** @internal The native buffer, with this thread's staged rows applied. */
-  get [NATIVE](): BufferRef {
+  get [SINK](): BufferRef {
     this.#open();
     this.#sync();
     return this.#ref;
@@ -83,20 +85,6 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
     flushWriters();
   }
 
-  #newStage(): RowWriter {
-    const { stage, ring } = native.bufferStage(this.#ref);
-    const ref = this.#ref;
-    const writer: RowWriter = new RowWriter(this[LAYOUT], ring, {
-      publish: (tail, bytes, offsets) => {
-        native.bufferFlush(ref, stage, tail, bytes, offsets);
-        return tail;
-      },
-      spill: () => writer.tail,
-    });
-    this.#stage = { ref: stage, writer };
-    return writer;
-  }
-
   /**
    * A structured-cloneable handle for `postMessage`: another thread's
    * `<BufferClass>.fromHandle(h)` reads and samples the same native rows.
@@ -112,7 +100,7 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    */
   add(step: StepOf<F>): void {
     this.#open();
-    (this.#stage?.writer ?? this.#newStage()).put(step, 0);
+    this.#stage.put(step);
   }
 
   /**
@@ -167,16 +155,13 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    */
   get(index: number): StepOf<F> {
     this.#sync();
-    const layout = this[LAYOUT];
-    return rowOf(layout, decodeColumns(layout, native.bufferGet(this.#ref, index)), 0) as StepOf<F>;
+    return rowFrom(this[LAYOUT], native.bufferGet(this.#ref, index)) as StepOf<F>;
   }
 
   /** Every held row, in storage order, as step objects (one copy of the data, one native call). */
-  *[Symbol.iterator](): IterableIterator<StepOf<F>> {
+  [Symbol.iterator](): IterableIterator<StepOf<F>> {
     this.#sync();
-    const layout = this[LAYOUT];
-    const cols = decodeColumns(layout, native.bufferGetData(this.#ref));
-    for (let r = 0; r < cols.rows; r++) yield rowOf(layout, cols, r) as StepOf<F>;
+    return rowsFrom(this[LAYOUT], native.bufferGetData(this.#ref)) as IterableIterator<StepOf<F>>;
   }
 
   /** Removes every row (and resets the count of rows added). */
@@ -221,24 +206,18 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
    *   fields or another buffer kind
    */
   override async loadState(dir: string): Promise<void> {
-    await (await this.prepareLoad(dir)).apply();
+    await (await this[STATE].prepare(dir)).apply();
   }
 
-  /** @internal Writes the state into `dir`, a part of a staged composite state. */
-  async writeState(dir: string): Promise<void> {
-    this.#sync();
-    await native.bufferWrite(this.#ref, dir);
-  }
-
-  /** @internal Reads and checks the state in `dir`; `apply()` swaps it in. */
-  async prepareLoad(dir: string): Promise<Prepared> {
-    const prepared = await native.bufferPrepareLoad(this.#ref, dir);
-    return {
-      apply: async () => {
-        this.#sync();
-        native.bufferApplyLoad(this.#ref, prepared);
-      },
-    };
+  /** @internal This buffer's part of a composite state. */
+  get [STATE](): StatePart {
+    const ref = this.#ref;
+    return statePart(
+      () => this.#sync(),
+      (dir) => native.bufferWrite(ref, dir),
+      (dir) => native.bufferPrepareLoad(ref, dir),
+      (prepared) => native.bufferApplyLoad(ref, prepared),
+    );
   }
 
   /** Releases this thread's hold on the native buffer (after applying staged rows); it is freed when no thread holds it. */

@@ -1,7 +1,8 @@
 import type { BufferHandle } from '../handles.js';
 import { native } from '../native/binding.js';
 import type { FieldsInput } from '../schema.js';
-import { attach, NATIVE, NativeDataBuffer } from './native-buffer.js';
+import { SINK } from './data-buffer.js';
+import { attach, NativeDataBuffer } from './native-buffer.js';
 
 export interface RandomReplacementBufferOptions {
   /** Probability in [0, 1] that a new row replaces a uniformly chosen one once full (default 1). */
@@ -25,7 +26,7 @@ export class RandomReplacementBuffer<const F extends FieldsInput> extends Native
     super('random-replacement', fields, maxSize, options);
     // The core resolved the options (default, survival length); a random-replacement
     // buffer always describes its probability.
-    this.replaceProbability = native.bufferDescribe(this[NATIVE]).replaceProbability as number;
+    this.replaceProbability = native.bufferDescribe(this[SINK]).replaceProbability as number;
   }
 
   /** The buffer behind `handle` (from `handle()` in any thread), in this thread. */

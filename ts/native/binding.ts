@@ -17,6 +17,8 @@ export type QueueRef = Ref<'collector'>;
 export type RingRef = Ref<'ring'>;
 export type UserRef = Ref<'user'>;
 export type PreparedRef = Ref<'prepared'>;
+export type ReplayRef = Ref<'replay'>;
+export type ReplayStageRef = Ref<'replay-stage'>;
 
 /** A field as the core describes it. */
 export interface FieldInfo {
@@ -24,6 +26,25 @@ export interface FieldInfo {
   /** Absent for an `any` field. */
   readonly dtype?: 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32';
   readonly shape?: readonly number[];
+  /** A 0/1 field that also takes booleans (a replay step's `terminated`, `truncated`). */
+  readonly flag?: boolean;
+  /** The value a step may leave out (a replay step's `truncated`, `env`). */
+  readonly default?: number;
+}
+
+/** A replay buffer as the core describes it: its settings, and the fields of what it takes and gives, each in column order. */
+export interface ReplayInfo {
+  readonly fields: FieldInfo[];
+  readonly stepFields: FieldInfo[];
+  readonly sampleFields: FieldInfo[];
+  readonly sequenceFields: FieldInfo[];
+  readonly episodeFields: FieldInfo[];
+  readonly maxSize: number;
+  readonly batchSize: number;
+  readonly nStep: number;
+  readonly gamma: number;
+  readonly priority?: { readonly alpha: number; readonly beta: number; readonly epsilon: number };
+  readonly rateLimit?: { readonly minSize: number; readonly samplesPerInsert: number; readonly tolerance: number };
 }
 
 /** Where a ring's columns lie in its memory (bytes). */
@@ -101,8 +122,6 @@ export interface Binding {
   bufferFlush(buffer: BufferRef, stage: StageRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;
   bufferGetData(buffer: BufferRef): Outputs;
   bufferGet(buffer: BufferRef, index: unknown): Outputs;
-  /** The rows at logical indices (0 = oldest), in the order given. */
-  bufferGather(buffer: BufferRef, indices: Uint32Array): Outputs;
   bufferSample(buffer: BufferRef, batchSize: unknown, options: unknown): Outputs;
   bufferSampleInto(buffer: BufferRef, options: unknown, out: readonly unknown[]): number;
   bufferClear(buffer: BufferRef): void;
@@ -111,7 +130,56 @@ export interface Binding {
   bufferPrepareLoad(buffer: BufferRef, dir: unknown): Promise<PreparedRef>;
   bufferApplyLoad(buffer: BufferRef, prepared: PreparedRef): void;
 
-  queueNew(fields: unknown, options: unknown, maxSize: number): QueueRef;
+  replayNew(schema: unknown, options: unknown): ReplayRef;
+  replayAttach(id: unknown): ReplayRef;
+  replayId(replay: ReplayRef): number;
+  replayDescribe(replay: ReplayRef): ReplayInfo;
+  replayCounters(replay: ReplayRef): ArrayBuffer;
+  replayClose(replay: ReplayRef): void;
+  /** Steps (rows of the step fields), all or none. */
+  replayAddBatch(replay: ReplayRef, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets): void;
+  /** Whole episodes: rows of the schema's fields, `lengths[e]` each; `finals` a state per episode, read where `hasFinal` is 1. */
+  replayAddEpisodes(
+    replay: ReplayRef,
+    rows: number,
+    typed: readonly Uint8Array[],
+    anyBytes: AnyBytes,
+    anyOffsets: AnyOffsets,
+    lengths: Uint32Array,
+    terminated: Uint8Array,
+    finals: Uint8Array,
+    hasFinal: Uint8Array,
+  ): void;
+  replayStage(replay: ReplayRef): { stage: ReplayStageRef; ring: RingView };
+  replayFlush(replay: ReplayRef, stage: ReplayStageRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;
+  /** Columns of `sampleFields`. */
+  replaySample(replay: ReplayRef, batchSize: unknown): Outputs;
+  /** Columns of `sequenceFields`. */
+  replaySampleSequences(replay: ReplayRef, n: unknown, length: unknown): Outputs;
+  /** Columns of `episodeFields`, padded to `T` steps. */
+  replaySampleEpisodes(replay: ReplayRef, n: unknown): { T: number; outputs: Outputs };
+  replayUpdatePriorities(replay: ReplayRef, ids: unknown, priorities: unknown): number;
+  /** Sets β when given; returns it. */
+  replayBeta(replay: ReplayRef, beta?: unknown): number;
+  replayCanSample(replay: ReplayRef, batchSize: unknown): boolean;
+  replayCanInsert(replay: ReplayRef): boolean;
+  /** Whether a sample of `batchSize` (undefined: an insert) is allowed now; if not, a wait is kept and `onWake` runs on this thread once a change may allow it. */
+  replayWait(replay: ReplayRef, batchSize: number | undefined, onWake: () => void): boolean;
+  /** Drops this object's waits. */
+  replayCancelWaits(replay: ReplayRef): void;
+  /** Checks `{ timeoutMs? }`; returns the timeout. */
+  replayWaitOptions(options: unknown): number | undefined;
+  /** Every held step, oldest first, as columns of `stepFields`. */
+  replayGetData(replay: ReplayRef): Outputs;
+  replayGet(replay: ReplayRef, index: unknown): Outputs;
+  replayClear(replay: ReplayRef): void;
+  replaySave(replay: ReplayRef, dir: unknown): Promise<void>;
+  replayWrite(replay: ReplayRef, dir: string): Promise<void>;
+  replayPrepareLoad(replay: ReplayRef, dir: unknown): Promise<PreparedRef>;
+  replayApplyLoad(replay: ReplayRef, prepared: PreparedRef): void;
+
+  /** A queue of rows of `source`: a native buffer's or replay buffer's (step) fields, or a field declaration. */
+  queueNew(source: unknown, options: unknown, maxSize: number): QueueRef;
   queueAttach(id: unknown): QueueRef;
   queueId(queue: QueueRef): number;
   queueFields(queue: QueueRef): FieldInfo[];
@@ -123,7 +191,7 @@ export interface Binding {
   queuePush(ring: RingRef, tail: number, pendingBytes: AnyBytes, pendingOffsets: AnyOffsets, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets, timestamps: Float64Array): number;
 
   /** A user of `queue`; `buffer`: the native buffer `userUpdate` moves rows into (absent for a TS buffer). */
-  userNew(queue: QueueRef, maxSize: number, buffer?: BufferRef): UserRef;
+  userNew(queue: QueueRef, maxSize: number, buffer?: BufferRef | ReplayRef): UserRef;
   userUpdate(user: UserRef): number;
   userDrain(user: UserRef): Outputs;
   userCountSince(user: UserRef, since: unknown): number;

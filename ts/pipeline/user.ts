@@ -1,6 +1,5 @@
 import type { InspectOptions } from 'node:util';
-import { DataBuffer, LAYOUT } from '../buffers/data-buffer.js';
-import { NATIVE, NativeDataBuffer } from '../buffers/native-buffer.js';
+import { DataBuffer, isNative, LAYOUT, SINK, STATE } from '../buffers/data-buffer.js';
 import { ExpbufError, invalid } from '../errors.js';
 import { custom, show } from '../inspect.js';
 import { INFO, native, type QueueRef, type UserRef } from '../native/binding.js';
@@ -8,7 +7,7 @@ import { checkPageSize, checkQuery, concatItems, type PoolQuery } from '../pool/
 import type { Pool } from '../pool/pool.js';
 import { decodeColumns, rowOf } from '../rows/columns.js';
 import { flushWriters } from '../rows/writer.js';
-import type { FieldsInput, Schema } from '../schema.js';
+import type { Schema } from '../schema.js';
 import { saveStaged, type Prepared } from '../state.js';
 import { DataCollector, QUEUE } from './collector.js';
 import { join } from 'node:path';
@@ -52,7 +51,7 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
     const layout = buffer[LAYOUT];
     // A native buffer's queue shares its schema (the core then checks a pointer per
     // update), and the user is bound to it once.
-    const target = buffer instanceof NativeDataBuffer ? (buffer as NativeDataBuffer<FieldsInput>)[NATIVE] : undefined;
+    const target = isNative(buffer) ? buffer[SINK] : undefined;
     this.#queue = native.queueNew(target ?? layout.info, options, buffer.maxSize);
     this.#user = native.userNew(this.#queue, buffer.maxSize, target);
     this.#counters = new Float64Array(native.queueCounters(this.#queue));
@@ -73,9 +72,9 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
     this.#open();
     flushWriters();
     const buffer = this.buffer as DataBuffer<object, unknown>;
-    if (buffer instanceof NativeDataBuffer) {
+    if (isNative(buffer)) {
       // Applies the buffer's staged adds first (and throws once it is closed).
-      void buffer[NATIVE];
+      void buffer[SINK];
       if (this.#counters[QUEUE.queued] === 0) return 0;
       return native.userUpdate(this.#user);
     }
@@ -180,7 +179,7 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
     this.#open();
     flushWriters();
     const buffer = this.buffer as DataBuffer<object, unknown>;
-    if (buffer instanceof NativeDataBuffer) await buffer.writeState(join(dir, 'buffer'));
+    if (isNative(buffer)) await buffer[STATE].write(join(dir, 'buffer'));
     else if (buffer.saveState) await buffer.saveState(join(dir, 'buffer'));
     else throw invalid('buffer: this DataBuffer has no saveState, so its state cannot be saved');
     await native.userWrite(this.#user, join(dir, 'user'), this.#cursor);
@@ -190,11 +189,11 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
   async prepareLoad(dir: string): Promise<Prepared> {
     this.#open();
     const buffer = this.buffer as DataBuffer<object, unknown>;
-    if (!(buffer instanceof NativeDataBuffer) && !buffer.loadState) {
+    if (!isNative(buffer) && !buffer.loadState) {
       throw invalid('buffer: this DataBuffer has no loadState, so its state cannot be loaded');
     }
     const user = await native.userPrepareLoad(this.#user, join(dir, 'user'));
-    const nativeBuffer = buffer instanceof NativeDataBuffer ? await buffer.prepareLoad(join(dir, 'buffer')) : undefined;
+    const nativeBuffer = isNative(buffer) ? await buffer[STATE].prepare(join(dir, 'buffer')) : undefined;
     return {
       apply: async () => {
         if (nativeBuffer) await nativeBuffer.apply();

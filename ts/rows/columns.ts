@@ -19,6 +19,13 @@ export function bad(message: string): ExpbufError {
   return new ExpbufError('EXPBUF_BAD_VALUE', message);
 }
 
+/** A flag's value as 0/1, or throws naming the field. */
+export function flagValue(f: TypedField, v: unknown): number {
+  if (v === true || v === 1) return 1;
+  if (v === false || v === 0) return 0;
+  throw bad(`field '${f.name}': expected a boolean or 0/1, got ${describe(v)}`);
+}
+
 function checkNumber(f: TypedField, v: unknown): void {
   if (typeof v !== 'number') throw bad(`field '${f.name}': expected a number, got ${describe(v)}`);
   if (f.integer && !(Number.isInteger(v) && v >= f.min && v <= f.max)) {
@@ -32,6 +39,14 @@ function isTypedArray(v: unknown): v is TypedArray {
 
 /** Checks one row's value of a typed field and writes it at `offset` of `dst`. */
 export function writeValue(f: TypedField, value: unknown, dst: TypedArray, offset: number): void {
+  if (value === undefined && f.default !== undefined) {
+    dst[offset] = f.default;
+    return;
+  }
+  if (f.flag) {
+    dst[offset] = flagValue(f, value);
+    return;
+  }
   if (typeof value === 'number') {
     if (f.elements !== 1) throw bad(`field '${f.name}': expected ${f.elements} elements, got a single number`);
     checkNumber(f, value);
@@ -77,14 +92,14 @@ export function checkObject(layout: Layout, obj: unknown, what: string): asserts
   if (unknown !== undefined) {
     throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${unknown}' (fields are ${layout.names.join(', ')})`);
   }
-  const absent = layout.names.find((n) => !Object.hasOwn(obj, n));
-  if (absent !== undefined) throw missing(layout, absent, what);
+  const absent = layout.fields.find((f) => !Object.hasOwn(obj, f.name) && !(f.kind === 'typed' && f.default !== undefined));
+  if (absent !== undefined) throw missing(layout, absent.name, what);
 }
 
-/** The value of field `f` in `obj`, or throws `EXPBUF_MISSING_FIELD`. */
+/** The value of field `f` in `obj`, or throws `EXPBUF_MISSING_FIELD` (a field with a default may be left out). */
 export function valueOf(layout: Layout, obj: Record<string, unknown>, f: Field, what: string): unknown {
   const v = obj[f.name];
-  if (v === undefined && !Object.hasOwn(obj, f.name)) throw missing(layout, f.name, what);
+  if (v === undefined && !Object.hasOwn(obj, f.name) && !(f.kind === 'typed' && f.default !== undefined)) throw missing(layout, f.name, what);
   return v;
 }
 
@@ -105,8 +120,9 @@ export function bytesOf(a: TypedArray, elements: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, elements * a.BYTES_PER_ELEMENT);
 }
 
-/** The row count of one batch column and how it was read, or throws naming the field. */
-function columnRows(f: Field, col: unknown): { rows: number; elements?: number } {
+/** The row count of one batch column and how it was read, or throws naming the field (undefined: a left-out column with a default). */
+function columnRows(f: Field, col: unknown): { rows: number; elements?: number } | undefined {
+  if (col === undefined && f.kind === 'typed' && f.default !== undefined) return undefined;
   if (f.kind === 'any') {
     if (!Array.isArray(col)) throw bad(`field '${f.name}': expected an array of values, got ${describe(col)}`);
     return { rows: col.length };
@@ -140,14 +156,18 @@ function agreedRows(layout: Layout, counts: { rows: number; elements?: number }[
  */
 export function encodeBatch(layout: Layout, columns: unknown): EncodedRows {
   checkObject(layout, columns, 'columns');
-  const counts = layout.fields.map((f) => columnRows(f, valueOf(layout, columns, f, 'columns')));
-  const rows = agreedRows(layout, counts);
+  const read = layout.fields.map((f) => columnRows(f, valueOf(layout, columns, f, 'columns')));
+  const given = read.filter((c): c is { rows: number; elements?: number } => c !== undefined);
+  const rows = agreedRows({ ...layout, fields: layout.fields.filter((_, i) => read[i] !== undefined) }, given);
   const typed = layout.typed.map((f) => {
     const col = columns[f.name];
-    if (col instanceof f.ctor) return bytesOf(col, rows * f.elements);
+    if (col === undefined && f.default !== undefined) return bytesOf(new f.ctor(rows * f.elements).fill(f.default), rows * f.elements);
+    if (col instanceof f.ctor && !f.flag) return bytesOf(col, rows * f.elements);
     const out = new f.ctor(rows * f.elements);
     const arr = col as ArrayLike<unknown>;
-    if (Array.isArray(col) && rows > 0 && typeof col[0] !== 'number') {
+    if (f.flag) {
+      for (let r = 0; r < rows; r++) out[r] = flagValue(f, arr[r]);
+    } else if (Array.isArray(col) && rows > 0 && typeof col[0] !== 'number') {
       for (let r = 0; r < rows; r++) writeValue(f, arr[r], out, r * f.elements);
     } else {
       for (let i = 0; i < arr.length; i++) checkNumber(f, arr[i]);
@@ -211,4 +231,15 @@ export function rowOf(layout: Layout, cols: DecodedColumns, r: number): Record<s
     else step[f.name] = (col as TypedArray).slice(r * f.elements, (r + 1) * f.elements);
   }
   return step;
+}
+
+/** The one row of `outputs` (a native `get`) as a step object. */
+export function rowFrom(layout: Layout, outputs: readonly ArrayBuffer[]): Record<string, unknown> {
+  return rowOf(layout, decodeColumns(layout, outputs), 0);
+}
+
+/** Every row of `outputs` as step objects (decoded once). */
+export function* rowsFrom(layout: Layout, outputs: readonly ArrayBuffer[]): IterableIterator<Record<string, unknown>> {
+  const cols = decodeColumns(layout, outputs);
+  for (let r = 0; r < cols.rows; r++) yield rowOf(layout, cols, r);
 }

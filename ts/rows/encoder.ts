@@ -50,11 +50,22 @@ export function encoderFor(layout: Layout): Encoder {
   // Counting keys with for-in allocates nothing (Object.keys builds an array per step).
   lines.push('  let n = 0;');
   lines.push('  for (const _ in step) n++;');
-  lines.push(`  if (n !== ${layout.names.length}) return slow(step, slot, cols, anyOut);`);
+  // Fields a step may leave out lower the count of keys it must have.
+  lines.push(`  let known = ${layout.names.length};`);
+  layout.typed.forEach((f) => {
+    if (f.default !== undefined) lines.push(`  if (step[${key(f.name)}] === undefined) known--;`);
+  });
+  lines.push('  if (n !== known) return slow(step, slot, cols, anyOut);');
   lines.push('  let v;');
   layout.typed.forEach((f, i) => {
     lines.push(`  v = step[${key(f.name)}];`);
-    if (f.elements === 1) {
+    if (f.default !== undefined) {
+      lines.push(`  if (v === undefined) cols[${i}][slot] = ${f.default};`);
+      lines.push('  else');
+    }
+    if (f.flag) {
+      lines.push(`  if (v === true || v === 1) cols[${i}][slot] = 1; else if (v === false || v === 0) cols[${i}][slot] = 0; else put(${i}, step, v, slot, cols);`);
+    } else if (f.elements === 1) {
       lines.push(`  if (${scalarCheck(f)}) cols[${i}][slot] = v; else put(${i}, step, v, slot, cols);`);
     } else {
       lines.push(`  if (v instanceof C${i} && v.length === ${f.elements}) cols[${i}].set(v, slot * ${f.elements}); else put(${i}, step, v, slot, cols);`);

@@ -312,24 +312,6 @@ impl Buffer {
         self.store.gather_into(&[self.slot(i)], typed)
     }
 
-    /// Writes the rows at logical `indices` (0 = oldest), in the order given, into
-    /// `typed`; returns their `any` values.
-    pub fn gather_into(
-        &self,
-        indices: &[usize],
-        typed: &mut [&mut [u8]],
-    ) -> Result<Vec<AnyColumn>> {
-        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len) {
-            return Err(Error::invalid_argument(format!(
-                "indices: {bad} is not below the {} rows held",
-                self.len
-            )));
-        }
-        self.check_outputs(typed, indices.len())?;
-        let slots: Vec<usize> = indices.iter().map(|&i| self.slot(i)).collect();
-        self.store.gather_into(&slots, typed)
-    }
-
     /// Checks a `sample` call before anything is drawn or allocated.
     pub fn check_sample(&self, batch_size: usize, replacement: bool) -> Result<()> {
         if batch_size == 0 || batch_size > MAX_ROWS {

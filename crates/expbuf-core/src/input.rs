@@ -20,6 +20,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// An object of `entries` (how Rust code and tests build option values).
+    pub fn object(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// A short description for error messages ("the string \"64\"", "number NaN").
     pub fn describe(&self) -> String {
         match self {
@@ -151,12 +161,7 @@ mod tests {
     use super::*;
 
     fn obj(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
+        Value::object(entries)
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   `defaults`: every default value;
 //! - `buffer`, `policy`, `storage`, `sampling`, `rng`: the three buffer kinds;
 //! - `ring`, `queue`, `user`, `timestamps`: collectors → queue → `DataUser.update()`;
+//! - `replay`: episodes, n-step returns, priorities, sequences, the rate limiter;
 //! - `counters`: what JS reads without a call;
 //! - `state`: saved state on disk, and durable writes.
 
@@ -22,6 +23,7 @@ pub mod input;
 pub mod limits;
 pub mod policy;
 pub mod queue;
+pub mod replay;
 pub mod ring;
 pub mod rng;
 pub mod rows;
@@ -38,6 +40,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use limits::{checked_rows, MAX_ROWS};
 pub use policy::{replace_probability_from_survival_length, Policy};
 pub use queue::{Queue, Sink};
+pub use replay::{Replay, ReplayConfig};
 pub use ring::Ring;
 pub use rng::Rng;
 pub use rows::{AnyColumn, AnyColumnRef, Columns, RowsRef};

@@ -30,6 +30,10 @@ pub enum FieldKind {
 pub struct Field {
     pub name: String,
     pub kind: FieldKind,
+    /// A 0/1 field that also takes `true`/`false` (a replay step's `terminated`).
+    pub flag: bool,
+    /// The value a step may leave out (a replay step's `truncated`, `env`).
+    pub default: Option<u32>,
 }
 
 impl Field {
@@ -55,6 +59,8 @@ impl Field {
                 shape: shape.to_vec(),
                 elements,
             },
+            flag: false,
+            default: None,
         })
     }
 
@@ -62,7 +68,21 @@ impl Field {
         Field {
             name: name.to_owned(),
             kind: FieldKind::Any,
+            flag: false,
+            default: None,
         }
+    }
+
+    /// This field as a 0/1 flag that takes booleans.
+    pub fn as_flag(mut self) -> Field {
+        self.flag = true;
+        self
+    }
+
+    /// This field with a value a step may leave out.
+    pub fn with_default(mut self, value: u32) -> Field {
+        self.default = Some(value);
+        self
     }
 
     /// Bytes one row of this field takes in a typed column (0 for `any`).
@@ -172,7 +192,25 @@ impl Field {
                         get("shape").cloned().unwrap_or(Value::Undefined),
                     ),
                 ]);
-                Field::parse(name, &spec)
+                let mut field = Field::parse(name, &spec)?;
+                // A described step field keeps what makes it a flag or optional.
+                if let Some(Value::Bool(true)) = get("flag") {
+                    field = field.as_flag();
+                }
+                match get("default") {
+                    None | Some(Value::Undefined) => {}
+                    Some(Value::Number(d)) if crate::input::whole_in(*d, 0.0..=u32::MAX as f64) => {
+                        field = field.with_default(*d as u32);
+                    }
+                    Some(other) => {
+                        return Err(expected(
+                            &format!("field '{name}'.default"),
+                            "an integer in [0, 2^32)",
+                            other,
+                        ))
+                    }
+                }
+                Ok(field)
             }
         }
     }
@@ -282,6 +320,12 @@ impl Schema {
                             Value::Array(shape.iter().map(|&d| Value::Number(d as f64)).collect()),
                         ));
                     }
+                    if f.flag {
+                        entries.push(("flag".to_owned(), Value::Bool(true)));
+                    }
+                    if let Some(d) = f.default {
+                        entries.push(("default".to_owned(), Value::Number(d as f64)));
+                    }
                     Value::Object(entries)
                 })
                 .collect(),
@@ -355,12 +399,7 @@ mod tests {
     use super::*;
 
     fn obj(entries: Vec<(&str, Value)>) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
+        Value::object(&entries)
     }
 
     fn s(x: &str) -> Value {

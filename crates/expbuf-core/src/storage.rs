@@ -166,6 +166,23 @@ impl ColumnStore {
             .sum()
     }
 
+    /// Moves the rows in slots `0..rows` (as a loader wrote them) to slots
+    /// `by..by + rows` (mod capacity), so a restored ring keeps the slots it had.
+    pub fn rotate_rows(&mut self, by: usize, rows: usize) {
+        let cap = self.capacity;
+        if by == 0 || cap == 0 {
+            return;
+        }
+        for (col, &rb) in self.typed.iter_mut().zip(&self.row_bytes) {
+            col[..cap * rb].rotate_right(by * rb);
+        }
+        for held in &mut self.any {
+            held.truncate(rows);
+            held.resize(cap, Vec::new());
+            held.rotate_right(by);
+        }
+    }
+
     /// Forgets every `any` value (typed columns are simply overwritten later).
     pub fn clear_any(&mut self) {
         for a in &mut self.any {

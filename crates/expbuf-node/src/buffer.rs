@@ -1,6 +1,6 @@
 //! Buffers: one native object for the three kinds (the TS layer gives each its class).
 
-use crate::ffi::{Cx, Elem, Native, Val};
+use crate::ffi::{Cx, Native, Val};
 use crate::registry::{self, Held, Shared};
 use crate::rows;
 use expbuf_core::input::{whole_in, Options};
@@ -146,24 +146,6 @@ fn get(cx: &mut Cx) -> Result<Val> {
     })
 }
 
-/// `bufferGather(buffer, indices)`: the rows at logical indices (a Uint32Array).
-fn gather(cx: &mut Cx) -> Result<Val> {
-    let shared = cx.obj::<BufferObj>(0)?.shared()?.clone();
-    let idx = cx.typed(1, "indices")?;
-    if idx.elem != Elem::U32 {
-        return Err(Error::invalid_argument("indices: expected a Uint32Array"));
-    }
-    let indices: Vec<usize> = idx
-        .bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
-    let b = shared.data.lock();
-    rows::output(cx, &b.output_bytes(indices.len(), "indices")?, |typed| {
-        b.gather_into(&indices, typed)
-    })
-}
-
 /// Reads `sample`'s options: `{ replacement = true }`.
 pub fn replacement(cx: &Cx, i: usize) -> Result<bool> {
     let v = cx.value(i)?;
@@ -224,7 +206,6 @@ pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
     ("bufferFlush", flush),
     ("bufferGetData", get_data),
     ("bufferGet", get),
-    ("bufferGather", gather),
     ("bufferSample", sample),
     ("bufferSampleInto", sample_into),
     ("bufferClear", clear),

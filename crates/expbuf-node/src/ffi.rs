@@ -16,9 +16,11 @@
 use expbuf_core::input::{whole_in, Value, SAFE_LIMIT};
 use expbuf_core::{Error, ErrorCode, Result};
 use napi::sys;
+use parking_lot::Mutex;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
 
 /// Most arguments an export reads.
 const MAX_ARGS: usize = 12;
@@ -913,6 +915,114 @@ impl Cx {
         check(self.env, status, "queue async work")?;
         Ok(Val(promise))
     }
+    /// A waker that calls the function in argument `i` on this thread whenever it is
+    /// woken, from any thread. It does not keep the event loop alive until
+    /// `keep_alive(true)`.
+    pub fn waker(&self, i: usize) -> Result<Arc<Waker>> {
+        let f = self.arg(i);
+        if self.type_of(f) != sys::ValueType::napi_function {
+            return Err(self.expected(f, "callback", "a function"));
+        }
+        let name = self.string("expbuf wake")?;
+        let waker = Arc::new(Waker {
+            tsfn: Mutex::new(None),
+        });
+        // The finalizer's own reference, given back in `finalize_waker`.
+        let data = Arc::into_raw(waker.clone()).cast_mut().cast::<c_void>();
+        let mut tsfn = ptr::null_mut();
+        // SAFETY: a function of this call; the default call_js calls it with no
+        // arguments; `data` lives until `finalize_waker` takes it back.
+        let status = unsafe {
+            sys::napi_create_threadsafe_function(
+                self.env,
+                f,
+                ptr::null_mut(),
+                name.0,
+                0,
+                1,
+                data,
+                Some(finalize_waker),
+                ptr::null_mut(),
+                None,
+                &mut tsfn,
+            )
+        };
+        if let Err(e) = check(self.env, status, "threadsafe function") {
+            // SAFETY: not created, so the finalizer will never run: the reference is ours.
+            drop(unsafe { Arc::from_raw(data.cast_const().cast::<Waker>()) });
+            return Err(e);
+        }
+        *waker.tsfn.lock() = Some(Tsfn(tsfn));
+        self.keep_alive(&waker, false);
+        Ok(waker)
+    }
+
+    /// Whether `waker` (made on this thread) keeps the event loop alive: while a wait is on.
+    pub fn keep_alive(&self, waker: &Waker, on: bool) {
+        if let Some(t) = &*waker.tsfn.lock() {
+            // SAFETY: a live tsfn of this env, on its thread (ref/unref are env-thread calls).
+            unsafe {
+                if on {
+                    sys::napi_ref_threadsafe_function(self.env, t.0);
+                } else {
+                    sys::napi_unref_threadsafe_function(self.env, t.0);
+                }
+            }
+        }
+    }
+}
+
+struct Tsfn(sys::napi_threadsafe_function);
+
+// SAFETY: a threadsafe function may be called from any thread; that is what Node-API
+// makes it for. Its end is guarded by `Waker::tsfn`'s lock.
+unsafe impl Send for Tsfn {}
+
+/// Calls a JS function on its thread, from any thread, for as long as that thread's
+/// environment lives.
+///
+/// Soundness: the tsfn is only called with `tsfn`'s lock held, and it is `None` from
+/// the moment it is released (`release`, on its thread) or finalized by Node (its
+/// environment's teardown, e.g. a worker exiting: `finalize_waker` runs before Node
+/// frees it and takes the same lock), so no call reaches a freed tsfn.
+pub struct Waker {
+    tsfn: Mutex<Option<Tsfn>>,
+}
+
+impl Waker {
+    /// Queues a call of the function on its thread (nothing once it is gone).
+    pub fn wake(&self) {
+        if let Some(t) = &*self.tsfn.lock() {
+            // SAFETY: live (see the type's soundness note); a nonblocking call only queues.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    t.0,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                );
+            }
+        }
+    }
+
+    /// Ends the waker (on its thread): later wakes do nothing.
+    pub fn release(&self) {
+        let taken = self.tsfn.lock().take();
+        if let Some(t) = taken {
+            // SAFETY: the one thread count this waker holds, released once (taken above).
+            unsafe {
+                sys::napi_release_threadsafe_function(
+                    t.0,
+                    sys::ThreadsafeFunctionReleaseMode::release,
+                );
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn finalize_waker(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the reference `Cx::waker` leaked for this finalizer, taken back once.
+    let waker = unsafe { Arc::from_raw(data.cast_const().cast::<Waker>()) };
+    waker.tsfn.lock().take();
 }
 
 unsafe extern "C" fn finalize_hint<K>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {

@@ -8,6 +8,7 @@ mod ffi;
 mod meta;
 mod queue;
 mod registry;
+mod replay;
 mod rows;
 mod state;
 mod user;
@@ -23,6 +24,7 @@ pub fn exports(exports: Object, env: Env) -> Result<()> {
         meta::EXPORTS,
         buffer::EXPORTS,
         queue::EXPORTS,
+        replay::EXPORTS,
         user::EXPORTS,
         state::EXPORTS,
     ] {

@@ -3,6 +3,7 @@
 use crate::buffer::BufferObj;
 use crate::ffi::{Cx, Native, Val};
 use crate::registry::{self, Held, Shared};
+use crate::replay::ReplayObj;
 use crate::rows::{self, AnyInput, Input};
 use expbuf_core::input::Options;
 use expbuf_core::{checked_rows, Queue, Result, Ring, Schema};
@@ -45,13 +46,16 @@ impl Native for RingObj {
     const WHAT: &'static str = "ring";
 }
 
-/// `queueNew(source, options, maxSize)`: a queue for rows of `source` (a native buffer,
-/// whose schema it shares, or a field declaration), bounded by `options.maxQueueSize`
+/// `queueNew(source, options, maxSize)`: a queue for rows of `source` (a native buffer
+/// or replay buffer, whose (step) schema it shares, or a field declaration), bounded by `options.maxQueueSize`
 /// (`Infinity`: unbounded; absent: `maxSize`, the buffer's).
 fn new(cx: &mut Cx) -> Result<Val> {
-    let schema = match cx.obj::<BufferObj>(0) {
-        Ok(b) => b.shared()?.data.lock().schema().clone(),
-        Err(_) => Arc::new(Schema::parse(&cx.value(0)?)?),
+    let schema = if let Ok(b) = cx.obj::<BufferObj>(0) {
+        b.shared()?.data.lock().schema().clone()
+    } else if let Ok(r) = cx.obj::<ReplayObj>(0) {
+        r.shared()?.data.replay.lock().step_schema().clone()
+    } else {
+        Arc::new(Schema::parse(&cx.value(0)?)?)
     };
     let options = cx.value(1)?;
     let o = Options::new(&options, "options", &["maxQueueSize"])?;

@@ -4,6 +4,7 @@ use crate::buffer::BufferObj;
 use crate::ffi::{Cx, Native, Val};
 use crate::queue::QueueObj;
 use crate::registry::Shared;
+use crate::replay::ReplayObj;
 use crate::rows;
 use expbuf_core::{checked_rows, Error, Queue, Result, User};
 use napi::sys::napi_type_tag;
@@ -51,13 +52,15 @@ impl UserObj {
 }
 
 /// `userNew(queue, logCapacity, buffer?)`: a user of `queue` that remembers the collect
-/// times of its last `logCapacity` rows and moves them into the native `buffer` (absent
-/// for a buffer written in TS, which `userDrain` serves).
+/// times of its last `logCapacity` rows and moves them into the native `buffer` or
+/// replay buffer (absent for a buffer written in TS, which `userDrain` serves).
 fn new(cx: &mut Cx) -> Result<Val> {
     let q = cx.obj::<QueueObj>(0)?;
     let cap = checked_rows(cx.f64(1, "maxSize")?, "maxSize")?;
     let sink: Option<Arc<dyn SinkCell>> = if cx.is_nullish(2) {
         None
+    } else if let Ok(r) = cx.obj::<ReplayObj>(2) {
+        Some(r.shared()?.clone())
     } else {
         Some(cx.obj::<BufferObj>(2)?.shared()?.clone())
     };

@@ -7,12 +7,14 @@ mod buffer_state;
 mod columns_io;
 pub mod manifest;
 pub mod npy;
+mod replay_state;
 mod user_state;
 
 pub use atomic::{
     commit_staged, discard_staged, process_alive, stage, sync_dir, write_file_atomic,
 };
 pub use buffer_state::{load_buffer, save_buffer, write_buffer, Target};
+pub use replay_state::{load_replay, save_replay, write_replay};
 pub use user_state::{read_user, write_user};
 
 use crate::error::Result;
