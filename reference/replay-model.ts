@@ -73,19 +73,26 @@ export class ReplayModel {
     }
   }
 
-  /** Ids `sample(n)` draws uniformly, as the core draws them. */
+  /**
+   * Ids `sample(n)` draws uniformly, as the core draws them: when at least a quarter
+   * of the held steps are sampleable, rounds of one held step per open position (in
+   * position order), keeping the sampleable ones; otherwise the rank among the
+   * sampleable ones, one position after another.
+   */
   draw(n: number): number[] {
     const held = Array.from({ length: this.size }, (_, i) => this.oldest + i);
     const act = held.filter((id) => this.active(id));
-    return Array.from({ length: n }, () => {
-      if (act.length * 4 >= held.length) {
-        for (;;) {
-          const id = this.oldest + this.#rng.below(held.length);
-          if (this.active(id)) return id;
-        }
+    const out = new Array<number>(n);
+    if (act.length * 4 >= held.length) {
+      let open = Array.from({ length: n }, (_, b) => b);
+      while (open.length > 0) {
+        for (const b of open) out[b] = this.oldest + this.#rng.below(held.length);
+        open = open.filter((b) => !this.active(out[b]));
       }
-      return act[this.#rng.below(act.length)];
-    });
+      return out;
+    }
+    for (let b = 0; b < n; b++) out[b] = act[this.#rng.below(act.length)];
+    return out;
   }
 
   /** The n-step transition from step `id`. */

@@ -1,7 +1,8 @@
 import type { InspectOptions } from 'node:util';
 import { join } from 'node:path';
-import type { DataBuffer } from '../buffers/data-buffer.js';
-import { ExpbufError } from '../errors.js';
+import { DataBuffer } from '../buffers/data-buffer.js';
+import { ExpbufError, invalid } from '../errors.js';
+import { describe } from '../schema.js';
 import { custom, show } from '../inspect.js';
 import { entryDir, saveStaged } from '../state.js';
 import type { DataCollector } from './collector.js';
@@ -95,8 +96,12 @@ export class DataUsersDict<U extends Record<string, AnyUser> = Record<string, An
 
   /** A user (and its collector) for each named buffer. */
   static fromDataBuffers<const M extends Record<string, DataBuffer<object, unknown>>>(buffers: M, options?: DataUserOptions): DataUsersDict<UsersOf<M>> {
+    if (typeof buffers !== 'object' || buffers === null) throw invalid(`buffers: expected an object of buffers by name, got ${describe(buffers)}`);
     const dict = new DataUsersDict<UsersOf<M>>();
-    for (const [name, buffer] of Object.entries(buffers)) dict.set(name, new DataUser(buffer, options));
+    for (const [name, buffer] of Object.entries(buffers)) {
+      if (!(buffer instanceof DataBuffer)) throw invalid(`buffers.${name}: expected a DataBuffer (a native buffer or your subclass), got ${describe(buffer)}`);
+      dict.set(name, new DataUser(buffer, options));
+    }
     return dict;
   }
 

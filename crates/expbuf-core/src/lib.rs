@@ -22,6 +22,7 @@ pub mod error;
 pub mod input;
 pub mod limits;
 pub mod policy;
+pub mod prefetch;
 pub mod queue;
 pub mod replay;
 pub mod ring;

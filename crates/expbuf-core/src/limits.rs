@@ -77,6 +77,14 @@ pub fn check_output(bytes: u128, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The byte lengths of a call's output columns, checked together against
+/// [`call_bytes`] (computed in u128, so no size an argument sets can overflow).
+pub fn output_sizes(sizes: &[u128], name: &str) -> Result<Vec<usize>> {
+    check_output(sizes.iter().sum(), name)?;
+    // Each is at most the sum, at most 4 GiB: it fits.
+    Ok(sizes.iter().map(|&s| s as usize).collect())
+}
+
 /// `bytes` in the largest binary unit that keeps it above 1.
 pub fn bytes_text(bytes: u128) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];

@@ -82,7 +82,7 @@ impl ColumnStore {
         for (col, &rb) in self.typed.iter().zip(&self.row_bytes) {
             let row = &col[slot * rb..(slot + 1) * rb];
             for line in row.chunks(64) {
-                prefetch_write(line.as_ptr());
+                crate::prefetch::write(line.as_ptr());
             }
         }
     }
@@ -196,6 +196,16 @@ impl ColumnStore {
         &self.typed[i][range.start * rb..range.end * rb]
     }
 
+    /// Asks the CPU to fetch slot `slot`'s row of typed column `i` for reading.
+    pub fn prefetch_read(&self, i: usize, slot: usize) {
+        crate::prefetch::read_all(self.typed_range(i, slot..slot + 1));
+    }
+
+    /// Bytes one row of typed column `i` takes.
+    pub fn row_bytes(&self, i: usize) -> usize {
+        self.row_bytes[i]
+    }
+
     /// Slots `0..rows` of typed column `i`, to fill when restoring.
     pub fn typed_rows_mut(&mut self, i: usize, rows: usize) -> &mut [u8] {
         let rb = self.row_bytes[i];
@@ -212,14 +222,3 @@ impl ColumnStore {
         self.any[a].push(value);
     }
 }
-
-#[cfg(target_arch = "x86_64")]
-fn prefetch_write(p: *const u8) {
-    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
-    // SAFETY: a prefetch is a hint: it never faults and changes no memory, whatever the
-    // address; `p` points into a live column anyway. SSE is part of x86_64's baseline.
-    unsafe { _mm_prefetch::<_MM_HINT_ET0>(p.cast()) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch_write(_p: *const u8) {}

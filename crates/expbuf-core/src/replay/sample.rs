@@ -43,10 +43,7 @@ fn count(n: usize, name: &str) -> Result<()> {
 
 impl Replay {
     fn row_bytes(&self, i: usize) -> usize {
-        self.schema
-            .typed_fields()
-            .nth(i)
-            .map_or(0, |f| f.row_bytes())
+        self.store.row_bytes(i)
     }
 
     fn reward_dtype(&self) -> Dtype {
@@ -57,11 +54,9 @@ impl Replay {
             .unwrap_or(Dtype::Float32)
     }
 
-    fn reward_at(&self, s: usize) -> f64 {
-        scalar(
-            self.reward_dtype(),
-            self.store.typed_range(self.reward_i, s..s + 1),
-        )
+    /// The reward of the step in slot `s`, of dtype `rd` (`reward_dtype()`).
+    fn reward_at(&self, rd: Dtype, s: usize) -> f64 {
+        scalar(rd, self.store.typed_range(self.reward_i, s..s + 1))
     }
 
     /// The id of the step in slot `s` (held).
@@ -113,14 +108,13 @@ impl Replay {
     /// Byte lengths of `sample(n)`'s output columns: the typed fields of
     /// `schemas().transition`, in order. Checked against what one call may return.
     pub fn transition_bytes(&self, n: usize) -> Result<Vec<usize>> {
-        let sizes: Vec<usize> = self
+        let sizes: Vec<u128> = self
             .schemas
             .transition
             .typed_fields()
-            .map(|f| n * f.row_bytes())
+            .map(|f| n as u128 * f.row_bytes() as u128)
             .collect();
-        limits::check_output(sizes.iter().map(|&s| s as u128).sum(), "batchSize")?;
-        Ok(sizes)
+        limits::output_sizes(&sizes, "batchSize")
     }
 
     /// Draws `n` sampleable slots (by priority, or uniformly), and their weights.
@@ -138,29 +132,34 @@ impl Replay {
             return (slots, weights);
         }
         let oldest = self.oldest();
-        for slot in slots.iter_mut() {
-            *slot = if self.active * 4 >= self.len {
-                // Most held steps are sampleable: draw until one is.
-                loop {
+        if self.active * 4 >= self.len {
+            // Most held steps are sampleable: draw a held step for every position still
+            // open, in position order, and keep the sampleable ones; repeat for the rest.
+            // Drawing a round before checking it lets the flags' cache misses overlap.
+            let mut open: Vec<usize> = (0..n).collect();
+            while !open.is_empty() {
+                for &b in &open {
                     let i = self.rng.below(self.len as u64);
                     let s = self.slot_of(oldest + i);
-                    if self.flags[s] & ACTIVE != 0 {
+                    crate::prefetch::read(std::ptr::from_ref(&self.flags[s]));
+                    slots[b] = s;
+                }
+                open.retain(|&b| self.flags[slots[b]] & ACTIVE == 0);
+            }
+            return (slots, weights);
+        }
+        for slot in slots.iter_mut() {
+            // Few are sampleable: pick one of them by its rank.
+            let mut r = self.rng.below(self.active as u64);
+            let mut s = self.slot_of(oldest);
+            *slot = loop {
+                if self.flags[s] & ACTIVE != 0 {
+                    if r == 0 {
                         break s;
                     }
+                    r -= 1;
                 }
-            } else {
-                // Few are: pick one of them by its rank.
-                let mut r = self.rng.below(self.active as u64);
-                let mut s = self.slot_of(oldest);
-                loop {
-                    if self.flags[s] & ACTIVE != 0 {
-                        if r == 0 {
-                            break s;
-                        }
-                        r -= 1;
-                    }
-                    s = (s + 1) % self.cap();
-                }
+                s = (s + 1) % self.cap();
             };
         }
         (slots, weights)
@@ -178,35 +177,54 @@ impl Replay {
         let k = self.schema.typed_count();
         let (gamma, n_step) = (self.config.gamma, self.config.n_step);
         let sb = self.state_bytes;
-        let (fields, extra) = outs.split_at_mut(k - 1);
-        let [reward, next, done, discount, ids, wout] = extra else {
-            return Err(Error::new(ErrorCode::Internal, "sample: output layout"));
-        };
-        for (b, &t) in slots.iter().enumerate() {
-            let mut out_i = 0;
+        let rd = self.reward_dtype();
+        // Three passes, so that the cache misses of different transitions overlap
+        // instead of queueing: ask for every drawn step's link, flags and rows; walk each
+        // n-step window (asking for the row of the state it ends at); then copy.
+        for &t in &slots {
+            crate::prefetch::read(std::ptr::from_ref(&self.link[t]).cast());
             for i in 0..k {
-                if i == self.reward_i {
-                    continue;
-                }
-                let rb = self.row_bytes(i);
-                fields[out_i][b * rb..(b + 1) * rb]
-                    .copy_from_slice(self.store.typed_range(i, t..t + 1));
-                out_i += 1;
+                self.store.prefetch_read(i, t);
             }
-            let (mut ret, mut g, mut steps, mut s) = (0.0f64, 1.0f64, 0usize, t);
+        }
+        // Per transition: the window's last step, its length K, done, the return.
+        let mut ends: Vec<(usize, i32, u8, f64)> = Vec::with_capacity(n);
+        for &t in &slots {
+            let (mut ret, mut g, mut steps, mut s) = (0.0f64, 1.0f64, 0i32, t);
             let mut terminal = 0u8;
             loop {
-                ret += g * self.reward_at(s);
+                ret += g * self.reward_at(rd, s);
                 steps += 1;
                 if self.flags[s] & END != 0 {
                     terminal = u8::from(self.flags[s] & TERMINATED != 0);
                     break;
                 }
-                if steps == n_step || self.link[s] == NONE {
+                if steps as usize == n_step || self.link[s] == NONE {
                     break;
                 }
                 g *= gamma;
                 s = self.link[s] as usize;
+            }
+            if self.flags[s] & END == 0 && self.link[s] != NONE {
+                self.store
+                    .prefetch_read(self.state_i, self.link[s] as usize);
+            }
+            ends.push((s, steps, terminal, ret));
+        }
+        let (fields, extra) = outs.split_at_mut(k - 1);
+        let [reward, next, done, discount, ids, wout] = extra else {
+            return Err(Error::new(ErrorCode::Internal, "sample: output layout"));
+        };
+        for (b, (&t, &(s, steps, terminal, ret))) in slots.iter().zip(&ends).enumerate() {
+            let mut out_i = 0;
+            for i in 0..k {
+                if i == self.reward_i {
+                    continue;
+                }
+                let rb = self.store.row_bytes(i);
+                fields[out_i][b * rb..(b + 1) * rb]
+                    .copy_from_slice(self.store.typed_range(i, t..t + 1));
+                out_i += 1;
             }
             reward[b * 4..b * 4 + 4].copy_from_slice(&(ret as f32).to_le_bytes());
             let ns = self.next_state_of(s);
@@ -214,7 +232,7 @@ impl Replay {
                 next[b * sb..(b + 1) * sb].copy_from_slice(ns);
             }
             done[b] = terminal;
-            let disc = gamma.powi(steps as i32) as f32;
+            let disc = gamma.powi(steps) as f32;
             discount[b * 4..b * 4 + 4].copy_from_slice(&disc.to_le_bytes());
             ids[b * 8..b * 8 + 8].copy_from_slice(&(self.id_at(t) as f64).to_le_bytes());
             wout[b * 4..b * 4 + 4].copy_from_slice(&weights[b].to_le_bytes());
@@ -252,17 +270,14 @@ impl Replay {
                 self.cap()
             )));
         }
-        let cells = n
-            .checked_mul(length)
-            .ok_or_else(|| Error::invalid_argument("n × length: too large"))?;
-        let mut sizes: Vec<usize> = self
+        let cells = n as u128 * length as u128;
+        let mut sizes: Vec<u128> = self
             .schema
             .typed_fields()
-            .map(|f| cells * f.row_bytes())
+            .map(|f| cells * f.row_bytes() as u128)
             .collect();
-        sizes.extend([cells, n * 8]);
-        limits::check_output(sizes.iter().map(|&s| s as u128).sum(), "n × length")?;
-        Ok(sizes)
+        sizes.extend([cells, n as u128 * 8]);
+        limits::output_sizes(&sizes, "n × length")
     }
 
     /// Checks `sampleSequences(n, length)` before anything is drawn.
@@ -317,6 +332,12 @@ impl Replay {
     /// and the mask that follows them.
     fn fill_cells(&self, cells: &[usize], outs: &mut [&mut [u8]]) {
         let k = self.schema.typed_count();
+        // Ask for every cell's rows first, so that their misses overlap.
+        for &s in cells.iter().filter(|&&s| s != usize::MAX) {
+            for i in 0..k {
+                self.store.prefetch_read(i, s);
+            }
+        }
         for (c, &s) in cells.iter().enumerate() {
             if s == usize::MAX {
                 continue;
@@ -330,6 +351,8 @@ impl Replay {
     }
 
     /// Draws `n` complete episodes held whole (with replacement); returns their slots.
+    /// Everything is checked before the draw counts: `n`, the memory of the draw, the
+    /// size of the output padded to the longest episode drawn.
     pub fn draw_episodes(&mut self, n: usize) -> Result<Vec<Vec<usize>>> {
         count(n, "n")?;
         if self.episodes.is_empty() {
@@ -338,13 +361,25 @@ impl Replay {
                 "sampleEpisodes: no whole episode is held",
             ));
         }
+        // The smallest output n episodes can take (one step each) bounds the draw's own
+        // bookkeeping as well.
+        self.episode_bytes(n, 1)?;
+        let mut rng = self.rng.clone();
         let picks: Vec<(u64, u64)> = (0..n)
-            .map(|_| self.episodes[self.rng.below(self.episodes.len() as u64) as usize])
+            .map(|_| self.episodes[rng.below(self.episodes.len() as u64) as usize])
             .collect();
+        let t = picks
+            .iter()
+            .map(|&(a, b)| (b - a + 1) as usize)
+            .max()
+            .unwrap_or(1);
+        self.episode_bytes(n, t)?;
+        limits::check_output(n as u128 * t as u128 * 8, "n")?;
+        self.rng = rng;
         Ok(picks
             .into_iter()
             .map(|(start, end)| {
-                let mut steps = Vec::new();
+                let mut steps = Vec::with_capacity((end - start + 1) as usize);
                 let mut s = self.slot_of(start);
                 loop {
                     steps.push(s);
@@ -362,15 +397,14 @@ impl Replay {
     /// each typed field `[n, t, ...shape]`, mask (u8 `[n, t]`), lengths (i32 `[n]`),
     /// terminated (u8 `[n]`), finalState (`[n, ...state]`).
     pub fn episode_bytes(&self, n: usize, t: usize) -> Result<Vec<usize>> {
-        let cells = n * t;
-        let mut sizes: Vec<usize> = self
+        let (n, cells) = (n as u128, n as u128 * t as u128);
+        let mut sizes: Vec<u128> = self
             .schema
             .typed_fields()
-            .map(|f| cells * f.row_bytes())
+            .map(|f| cells * f.row_bytes() as u128)
             .collect();
-        sizes.extend([cells, n * 4, n, n * self.state_bytes]);
-        limits::check_output(sizes.iter().map(|&s| s as u128).sum(), "n")?;
-        Ok(sizes)
+        sizes.extend([cells, n * 4, n, n * self.state_bytes as u128]);
+        limits::output_sizes(&sizes, "n")
     }
 
     /// Writes drawn `episodes` (from `draw_episodes`), padded to `t`, into `outs`.
@@ -411,14 +445,13 @@ impl Replay {
 
     /// Byte lengths of the step schema's typed columns for `rows` steps.
     pub fn step_bytes(&self, rows: usize, name: &str) -> Result<Vec<usize>> {
-        let sizes: Vec<usize> = self
+        let sizes: Vec<u128> = self
             .schemas
             .step
             .typed_fields()
-            .map(|f| rows * f.row_bytes())
+            .map(|f| rows as u128 * f.row_bytes() as u128)
             .collect();
-        limits::check_output(sizes.iter().map(|&s| s as u128).sum(), name)?;
-        Ok(sizes)
+        limits::output_sizes(&sizes, name)
     }
 
     /// The steps in `slots` as rows of the step schema.
