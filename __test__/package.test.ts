@@ -101,8 +101,8 @@ describe('installed from the packed tarballs', () => {
     const size = statSync(rootTgz).size;
     console.log(`root tarball: ${(size / 1024).toFixed(1)} KiB, ${files.length} files; platform tarball: ${(statSync(platformTgz).size / 1024).toFixed(1)} KiB`);
     expect(files.filter((f) => /\.rs$|\/target\/|__test__|\.test\.|\/src\/|(?<!\.d)\.ts$|\.node$/.test(f))).toEqual([]);
-    expect(files).toContain('package/dist/esm/ts/index.js');
-    expect(files).toContain('package/dist/cjs/index.cjs');
+    expect(files).toContain('package/lib/esm/ts/index.js');
+    expect(files).toContain('package/lib/cjs/index.cjs');
     expect(size).toBeLessThan(ROOT_MAX_BYTES);
     const manifest = JSON.parse(execFileSync('tar', ['xzOf', rootTgz, 'package/package.json'], { encoding: 'utf8' })) as {
       optionalDependencies: Record<string, string>;

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildLib } from './build-lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stage = join(root, 'build', 'npm');
@@ -28,36 +29,8 @@ mkdirSync(out, { recursive: true });
 // 1. The release addon, for this machine's target.
 run('npm', ['run', '--silent', 'build:native']);
 
-// 2. ESM: tsc (the binding's types are TS, in ts/native/binding.ts).
-run(bin('tsc'), ['-p', 'tsconfig.build.json']);
-const esm = join(pkgDir, 'dist', 'esm');
-
-// 3. CJS: one esbuild bundle; import.meta.url comes from __filename. Types: the ESM
-// declarations as .d.cts, their relative imports pointing at .cjs.
-const cjs = join(pkgDir, 'dist', 'cjs');
-run(bin('esbuild'), [
-  'ts/index.ts',
-  '--bundle',
-  '--platform=node',
-  '--format=cjs',
-  '--target=node20',
-  `--outfile=${join(cjs, 'index.cjs')}`,
-  '--define:import.meta.url=__expbufImportMetaUrl',
-  "--banner:js=const __expbufImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-  '--log-level=warning',
-]);
-function copyDeclarations(from, to) {
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const src = join(from, entry.name);
-    if (entry.isDirectory()) copyDeclarations(src, join(to, entry.name));
-    else if (entry.name.endsWith('.d.ts')) {
-      mkdirSync(to, { recursive: true });
-      const text = readFileSync(src, 'utf8').replace(/(from\s+['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3');
-      writeFileSync(join(to, entry.name.replace(/\.d\.ts$/, '.d.cts')), text);
-    }
-  }
-}
-copyDeclarations(esm, cjs);
+// 2. The library as a package uses it (lib/esm, lib/cjs), as a built clone has it.
+buildLib(join(pkgDir, 'lib'));
 
 // 4. The platform packages, and the binaries built here moved into them.
 run(bin('napi'), ['create-npm-dirs', '--npm-dir', relative(root, platformsDir)]);
@@ -76,18 +49,13 @@ const rootPkg = {
   description: pkg.description,
   license: pkg.license,
   type: 'module',
-  main: './dist/cjs/index.cjs',
-  types: './dist/esm/ts/index.d.ts',
-  exports: {
-    '.': {
-      import: { types: './dist/esm/ts/index.d.ts', default: './dist/esm/ts/index.js' },
-      require: { types: './dist/cjs/ts/index.d.cts', default: './dist/cjs/index.cjs' },
-    },
-    './package.json': './package.json',
-  },
+  // The same entry points as a built clone's.
+  main: pkg.main,
+  types: pkg.types,
+  exports: pkg.exports,
   // The Node versions the test suite runs on.
   engines: { node: '^20.17.0' },
-  files: ['dist', 'README.md'],
+  files: ['lib', 'README.md'],
   optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${pkg.name}-${s}`, version])),
   // Only postgres: pools load it.
   peerDependencies: pkg.peerDependencies,
