@@ -1,6 +1,6 @@
 /**
  * A wrong JS type for every public argument (as plain JS, or a caller's `as never`,
- * can pass): an `ExpbufError` with a DESIGN.md code and a message naming the argument,
+ * can pass): an `ExpbufError` with a code of `ERROR_CODES` and a message naming the argument,
  * never a raw engine or Node error.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

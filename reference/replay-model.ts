@@ -1,5 +1,5 @@
 /**
- * A plain TS model of the replay formulas of `../shared/DESIGN.md` ("Replay"), written
+ * A plain TS model of the replay formulas (the README's "Replay" section), written
  * from the text, not from the core: the test oracle of `ReplayBuffer`. Every step ever
  * added is kept by id; the held ones are the newest `maxSize`. Uniform draws follow
  * the core's procedure with the same RNG (`rng.ts`), so a seed predicts the ids.

@@ -13,7 +13,7 @@ export class ExpbufError extends Error {
   readonly code: ErrorCode;
 
   /**
-   * @param code - one of DESIGN.md's codes
+   * @param code - one of `ERROR_CODES`
    * @param message - names the field or argument at fault
    * @param options - `cause`: the foreign error behind it (an OS or driver error)
    */

@@ -8,7 +8,7 @@ use std::fmt;
 
 macro_rules! codes {
     ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
-        /// What went wrong, as the stable string code of DESIGN.md.
+        /// What went wrong, as a stable string code (the list JS sees: `ts/error-codes.ts`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
             $($(#[doc = $doc])* $variant,)*
