@@ -187,29 +187,37 @@ impl Replay {
                 self.store.prefetch_read(i, t);
             }
         }
-        // Per transition: the window's last step, its length K, done, the return.
-        let mut ends: Vec<(usize, i32, u8, f64)> = Vec::with_capacity(n);
-        for &t in &slots {
-            let (mut ret, mut g, mut steps, mut s) = (0.0f64, 1.0f64, 0i32, t);
-            let mut terminal = 0u8;
-            loop {
-                ret += g * self.reward_at(rd, s);
-                steps += 1;
-                if self.flags[s] & END != 0 {
-                    terminal = u8::from(self.flags[s] & TERMINATED != 0);
-                    break;
+        // Per transition: the window's last step, its length K, done, the return. The
+        // windows advance one step per round, all together, and each round asks for the
+        // lines the next one reads, so the hops' misses overlap too.
+        let mut ends: Vec<(usize, i32, u8, f64)> = slots.iter().map(|&t| (t, 0, 0, 0.0)).collect();
+        let mut walking: Vec<usize> = (0..n).collect();
+        let mut g = 1.0f64;
+        while !walking.is_empty() {
+            walking.retain(|&b| {
+                let (s, steps, terminal, ret) = &mut ends[b];
+                *ret += g * self.reward_at(rd, *s);
+                *steps += 1;
+                if self.flags[*s] & END != 0 {
+                    *terminal = u8::from(self.flags[*s] & TERMINATED != 0);
+                    return false;
                 }
-                if steps as usize == n_step || self.link[s] == NONE {
-                    break;
+                if *steps as usize == n_step || self.link[*s] == NONE {
+                    return false;
                 }
-                g *= gamma;
-                s = self.link[s] as usize;
-            }
+                *s = self.link[*s] as usize;
+                crate::prefetch::read(std::ptr::from_ref(&self.link[*s]).cast());
+                crate::prefetch::read(std::ptr::from_ref(&self.flags[*s]));
+                self.store.prefetch_read(self.reward_i, *s);
+                true
+            });
+            g *= gamma;
+        }
+        for &(s, ..) in &ends {
             if self.flags[s] & END == 0 && self.link[s] != NONE {
                 self.store
                     .prefetch_read(self.state_i, self.link[s] as usize);
             }
-            ends.push((s, steps, terminal, ret));
         }
         let (fields, extra) = outs.split_at_mut(k - 1);
         let [reward, next, done, discount, ids, wout] = extra else {
