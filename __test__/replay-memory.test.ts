@@ -441,6 +441,8 @@ describe('bad input: a coded error naming the argument, nothing changed, no draw
     ['a negative env', (rb) => rb.add({ ...good(0), env: -1 }), 'EXPBUF_BAD_VALUE', 'env'],
     ['terminated 2', (rb) => rb.add({ ...good(0), terminated: 2 }), 'EXPBUF_BAD_VALUE', 'terminated'],
     ['a batch with a bad env in its last row', (rb) => rb.addBatch({ state: [0, 0, 1, 1], action: [0, 1], reward: [0, 0], nextState: [0, 1, 1, 2], terminated: [0, 0], env: [0, -3] }), 'EXPBUF_BAD_VALUE', 'env'],
+    ['a batch of typed columns with terminated 2', (rb) => rb.addBatch({ state: new Float32Array(4), action: new Int32Array(2), reward: new Float32Array(2), nextState: new Float32Array(4), terminated: Uint8Array.of(0, 2) }), 'EXPBUF_BAD_VALUE', 'terminated'],
+    ['a batch of typed columns of different row counts', (rb) => rb.addBatch({ state: new Float32Array(4), action: new Int32Array(2), reward: new Float32Array(3), nextState: new Float32Array(4), terminated: new Uint8Array(2) }), 'EXPBUF_BAD_VALUE', 'reward'],
     ['updatePriorities with mismatched lengths', (rb) => rb.updatePriorities([0, 1], [1]), 'EXPBUF_INVALID_ARGUMENT', 'priorities'],
     ['a negative priority', (rb) => rb.updatePriorities([0, 1], [1, -1]), 'EXPBUF_INVALID_ARGUMENT', 'priorities[1]'],
     ['a NaN priority', (rb) => rb.updatePriorities([0], [NaN]), 'EXPBUF_INVALID_ARGUMENT', 'priorities[0]'],

@@ -88,12 +88,15 @@ function missing(layout: Layout, name: string, what: string): ExpbufError {
  */
 export function checkObject(layout: Layout, obj: unknown, what: string): asserts obj is Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null) throw bad(`${what}: expected an object with fields ${layout.names.join(', ')}, got ${describe(obj)}`);
-  const unknown = Object.keys(obj).find((k) => !layout.names.includes(k));
-  if (unknown !== undefined) {
-    throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${unknown}' (fields are ${layout.names.join(', ')})`);
+  // Loops rather than Object.keys: a batch call checks its object every time.
+  for (const k in obj) {
+    if (Object.hasOwn(obj, k) && !layout.names.includes(k)) {
+      throw new ExpbufError('EXPBUF_UNKNOWN_FIELD', `${what}: unknown field '${k}' (fields are ${layout.names.join(', ')})`);
+    }
   }
-  const absent = layout.fields.find((f) => !Object.hasOwn(obj, f.name) && !(f.kind === 'typed' && f.default !== undefined));
-  if (absent !== undefined) throw missing(layout, absent.name, what);
+  for (const f of layout.fields) {
+    if (!Object.hasOwn(obj, f.name) && !(f.kind === 'typed' && f.default !== undefined)) throw missing(layout, f.name, what);
+  }
 }
 
 /** The value of field `f` in `obj`, or throws `EXPBUF_MISSING_FIELD` (a field with a default may be left out). */
@@ -136,18 +139,62 @@ function columnRows(f: Field, col: unknown): { rows: number; elements?: number }
   throw bad(`field '${f.name}': expected a TypedArray or an array, got ${describe(col)}`);
 }
 
-/** The row count most columns agree on (ties: the first field's); a column that differs is blamed. */
-function agreedRows(layout: Layout, counts: { rows: number; elements?: number }[]): number {
+/** The row count most given columns agree on (ties: the first field's); a column that differs is blamed. */
+function agreedRows(fields: readonly Field[], read: ({ rows: number; elements?: number } | undefined)[]): number {
+  const counts = read.filter((c): c is { rows: number; elements?: number } => c !== undefined);
   if (counts.every((c) => c.rows === counts[0].rows)) return counts[0]?.rows ?? 0;
   const tally = new Map<number, number>();
   for (const c of counts) tally.set(c.rows, (tally.get(c.rows) ?? 0) + 1);
   let rows = counts[0].rows;
   for (const [r, n] of tally) if (n > (tally.get(rows) ?? 0)) rows = r;
-  const i = counts.findIndex((c) => c.rows !== rows);
-  const f = layout.fields[i];
-  const c = counts[i];
+  const i = read.findIndex((c) => c !== undefined && c.rows !== rows);
+  const f = fields[i];
+  const c = read[i] as { rows: number; elements?: number };
   const what = c.elements !== undefined && f.kind === 'typed' && f.elements !== 1 ? `${c.elements} elements are ${c.rows} rows of ${f.elements}` : `${c.rows} rows`;
   throw bad(`field '${f.name}': ${what}, but the other columns have ${rows} rows`);
+}
+
+const NO_BYTES: Uint8Array[] = [];
+const NO_OFFSETS: Uint32Array[] = [];
+/** Per field with a default, a column of it as long as the longest batch so far (the core only reads it). */
+const defaults = new WeakMap<TypedField, TypedArray>();
+
+/** `rows` rows of field `f`'s default value, as bytes. */
+function defaultColumn(f: TypedField, rows: number): Uint8Array {
+  const n = rows * f.elements;
+  let col = defaults.get(f);
+  if (col === undefined || col.length < n) {
+    col = new f.ctor(Math.max(n, 2 * (col?.length ?? 0))).fill(f.default ?? 0);
+    defaults.set(f, col);
+  }
+  return bytesOf(col, n);
+}
+
+/**
+ * A batch whose columns are all TypedArrays of their fields' dtypes (or left out, with
+ * a default): viewed as they are, nothing copied or allocated but the views. Undefined
+ * when anything needs the general path, which then finds and names what is wrong.
+ */
+function viewedBatch(layout: Layout, columns: Record<string, unknown>): EncodedRows | undefined {
+  if (layout.any.length > 0) return undefined;
+  let rows = -1;
+  for (const f of layout.typed) {
+    const col = columns[f.name];
+    if (col === undefined && f.default !== undefined) continue;
+    if (!(col instanceof f.ctor)) return undefined;
+    const n = col.length / f.elements;
+    if (!Number.isInteger(n) || (rows >= 0 && n !== rows)) return undefined;
+    rows = n;
+    if (f.flag) for (let i = 0; i < col.length; i++) if (col[i] > 1) return undefined;
+  }
+  if (rows < 0) return undefined;
+  const typed = new Array<Uint8Array>(layout.typed.length);
+  for (let i = 0; i < typed.length; i++) {
+    const f = layout.typed[i];
+    const col = columns[f.name] as TypedArray | undefined;
+    typed[i] = col === undefined ? defaultColumn(f, rows) : bytesOf(col, rows * f.elements);
+  }
+  return { rows, typed, anyBytes: NO_BYTES, anyOffsets: NO_OFFSETS };
 }
 
 /**
@@ -156,12 +203,13 @@ function agreedRows(layout: Layout, counts: { rows: number; elements?: number }[
  */
 export function encodeBatch(layout: Layout, columns: unknown): EncodedRows {
   checkObject(layout, columns, 'columns');
+  const viewed = viewedBatch(layout, columns);
+  if (viewed !== undefined) return viewed;
   const read = layout.fields.map((f) => columnRows(f, valueOf(layout, columns, f, 'columns')));
-  const given = read.filter((c): c is { rows: number; elements?: number } => c !== undefined);
-  const rows = agreedRows({ ...layout, fields: layout.fields.filter((_, i) => read[i] !== undefined) }, given);
+  const rows = agreedRows(layout.fields, read);
   const typed = layout.typed.map((f) => {
     const col = columns[f.name];
-    if (col === undefined && f.default !== undefined) return bytesOf(new f.ctor(rows * f.elements).fill(f.default), rows * f.elements);
+    if (col === undefined && f.default !== undefined) return defaultColumn(f, rows);
     if (col instanceof f.ctor && !f.flag) return bytesOf(col, rows * f.elements);
     const out = new f.ctor(rows * f.elements);
     const arr = col as ArrayLike<unknown>;

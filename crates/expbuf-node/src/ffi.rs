@@ -18,6 +18,7 @@ use expbuf_core::{Error, ErrorCode, Result};
 use napi::sys;
 use parking_lot::Mutex;
 use std::ffi::c_void;
+use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
@@ -104,6 +105,16 @@ impl Elem {
 }
 
 /// A typed array argument: its element type and its bytes.
+/// `name[k]`, formatted only when an error names it (a column list is read per call).
+#[derive(Clone, Copy)]
+struct Indexed<'a>(&'a str, u32);
+
+impl Display for Indexed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
 pub struct Typed<'a> {
     pub elem: Elem,
     pub bytes: &'a [u8],
@@ -360,7 +371,7 @@ impl Cx {
 
     /// Records that bytes `data..data + len` are lent (mutably or not); refuses a loan
     /// that would alias a mutable one.
-    fn lend(&self, data: *mut u8, len: usize, mutable: bool, name: &str) -> Result<()> {
+    fn lend(&self, data: *mut u8, len: usize, mutable: bool, name: impl Display) -> Result<()> {
         if len == 0 {
             return Ok(());
         }
@@ -579,7 +590,7 @@ impl Cx {
         self.typed_of(self.arg(i), name)
     }
 
-    fn typed_of(&self, v: sys::napi_value, name: &str) -> Result<Typed<'_>> {
+    fn typed_of(&self, v: sys::napi_value, name: impl Display + Copy) -> Result<Typed<'_>> {
         let (elem, data, bytes) = self.typed_raw(v, name)?;
         self.lend(data, bytes, false, name)?;
         // SAFETY: the typed array is a value of this call, so its backing store stays
@@ -589,13 +600,13 @@ impl Cx {
         Ok(Typed { elem, bytes })
     }
 
-    fn typed_raw(&self, v: sys::napi_value, name: &str) -> Result<(Elem, *mut u8, usize)> {
+    fn typed_raw(&self, v: sys::napi_value, name: impl Display) -> Result<(Elem, *mut u8, usize)> {
         let mut is = false;
         // SAFETY: a value of this call.
         let status = unsafe { sys::napi_is_typedarray(self.env, v, &mut is) };
         check(self.env, status, "typedarray check")?;
         if !is {
-            return Err(self.expected(v, name, "a typed array"));
+            return Err(self.expected(v, &name.to_string(), "a typed array"));
         }
         let (mut t, mut len, mut data, mut off) = (0, 0usize, ptr::null_mut(), 0usize);
         let mut ab = ptr::null_mut();
@@ -658,7 +669,7 @@ impl Cx {
         }
         let n = self.array_len(v)?;
         (0..n)
-            .map(|k| self.typed_of(self.element(v, k)?, &format!("{name}[{k}]")))
+            .map(|k| self.typed_of(self.element(v, k)?, Indexed(name, k)))
             .collect()
     }
 

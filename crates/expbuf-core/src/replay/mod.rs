@@ -32,6 +32,7 @@ use crate::rows::RowsRef;
 use crate::schema::Schema;
 use crate::storage::ColumnStore;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use tree::PriorityTree;
 
@@ -80,7 +81,7 @@ pub struct Replay {
     /// Final states in end order; `finals_base` numbers the front one.
     pub(crate) finals: VecDeque<Box<[u8]>>,
     pub(crate) finals_base: u64,
-    pub(crate) envs: HashMap<u32, EnvState>,
+    pub(crate) envs: HashMap<u32, EnvState, BuildHasherDefault<EnvHasher>>,
     /// Sampleable steps.
     pub(crate) active: usize,
     pub(crate) tree: Option<PriorityTree>,
@@ -147,7 +148,7 @@ impl Replay {
             len: 0,
             finals: VecDeque::new(),
             finals_base: 0,
-            envs: HashMap::new(),
+            envs: HashMap::default(),
             active: 0,
             tree,
             max_priority: 1.0,
@@ -587,6 +588,32 @@ impl Replay {
 
     pub fn rng(&self) -> &Rng {
         &self.rng
+    }
+}
+
+/// Hashes an env id with one multiplication (Fx's constant): the env map is probed for
+/// every inserted step, where SipHash costs more than the rest of the insert. A chosen
+/// set of colliding ids could only slow inserts down, never make them wrong.
+#[derive(Default)]
+pub(crate) struct EnvHasher(u64);
+
+impl Hasher for EnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
