@@ -2,10 +2,10 @@
  * `StateStore`, as pamiq-core's: saves named objects together into a timestamped
  * directory, marks it complete last, loads the newest complete one, keeps the latest N.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { now } from './clock.js';
-import { ExpbufError, invalid, ioError } from './errors.js';
+import { ExpbufError, invalid } from './errors.js';
 import { INFO, native } from './native/binding.js';
 import { entryDir, writeFileDurably } from './state.js';
 
@@ -52,11 +52,7 @@ export class StateStore {
     if (!(typeof this.saveInterval === 'number' && this.saveInterval >= 0)) {
       throw invalid(`options.saveInterval: ${String(this.saveInterval)} is not a non-negative number of ms`);
     }
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw ioError(dir, 'create directory', e);
-    }
+    native.makeDir(dir);
   }
 
   /**
@@ -89,11 +85,7 @@ export class StateStore {
     let t = now();
     let path = join(this.dir, stamp(t) + SUFFIX);
     while (existsSync(path)) path = join(this.dir, stamp(++t) + SUFFIX);
-    try {
-      mkdirSync(path);
-    } catch (e) {
-      throw ioError(path, 'create directory', e);
-    }
+    native.makeDir(path);
     for (const [name, obj] of this.#objects) await obj.saveState(join(path, entryDir(name)));
     // The marker goes last, durably: its presence means every part above is on disk.
     await writeFileDurably(join(path, COMPLETE_MARKER), `${new Date(t).toISOString()}\n`);

@@ -208,6 +208,8 @@ export interface Binding {
   /** Makes a directory's entries durable. */
   syncDir(dir: string): Promise<void>;
   processAlive(pid: unknown): boolean;
+  /** Creates a directory and its missing parents (`EXPBUF_IO` with the OS error as cause). */
+  makeDir(dir: unknown): void;
 }
 
 /** The loaded addon, with this thread's error factory registered. */

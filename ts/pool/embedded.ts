@@ -12,7 +12,7 @@
  * one scan on open; steps are read from the log on demand.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InspectOptions } from 'node:util';
@@ -83,11 +83,7 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
   static async open<S extends Schema>(dir: string, schema: S): Promise<EmbeddedPool<S>> {
     const layout = poolLayout(schema);
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw invalid(`url: ${dir} is a file, not a pool directory`);
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw ioError(dir, 'create the pool directory', e);
-    }
+    native.makeDir(dir);
     const meta = join(dir, 'pool.json');
     if (existsSync(meta)) {
       let saved: { format?: string; version?: number; fields?: unknown };
@@ -200,8 +196,16 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
     }
     buf.writeUInt32LE(crc32(buf.subarray(FRAME)), 8);
     const base = this.#size;
-    await log.write(buf, 0, buf.length, base);
-    await log.datasync();
+    try {
+      // A write may write less than asked (a disk filling up): write the rest, so that a
+      // full disk raises instead of leaving a torn entry acknowledged.
+      for (let done = 0; done < buf.length; ) done += (await log.write(buf, done, buf.length - done, base + done)).bytesWritten;
+      await log.datasync();
+    } catch (e) {
+      // Nothing of a failed entry stays: the log ends where it did.
+      await log.truncate(base).catch(() => undefined);
+      throw e;
+    }
     this.#size += buf.length;
     return base + FRAME + 4 + header.length;
   }

@@ -494,7 +494,7 @@ fn write(cx: &mut Cx) -> Result<Val> {
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(
         move || {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create directory", &e))?;
+            expbuf_core::state::create_dir_all(&dir)?;
             write_replay(&c.data.replay.lock(), &dir)
         },
         resolved,

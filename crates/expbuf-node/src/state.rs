@@ -10,8 +10,8 @@ use crate::ffi::{Cx, Native, Val};
 use crate::user::UserObj;
 use expbuf_core::input::{whole_in, SAFE_LIMIT};
 use expbuf_core::state::{
-    commit_staged, discard_staged, load_buffer, process_alive, read_user, save_buffer, stage,
-    sync_dir, write_buffer, write_file_atomic, write_user, Target,
+    commit_staged, create_dir_all, discard_staged, load_buffer, process_alive, read_user,
+    save_buffer, stage, sync_dir, write_buffer, write_file_atomic, write_user, Target,
 };
 use expbuf_core::user::SavedUser;
 use expbuf_core::{Buffer, Error, Result};
@@ -51,8 +51,10 @@ fn resolved(cx: &Cx, _: ()) -> Result<Val> {
     Ok(cx.undefined())
 }
 
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create directory", &e))
+/// `makeDir(dir)`: creates a directory and its missing parents (`EXPBUF_IO` with the OS error).
+fn make_dir(cx: &mut Cx) -> Result<Val> {
+    create_dir_all(&PathBuf::from(cx.str(0, "dir")?))?;
+    Ok(cx.undefined())
 }
 
 /// `bufferSave(buffer, dir)`: saves crash-safely. The save reads the rows in place,
@@ -71,7 +73,7 @@ fn buffer_write(cx: &mut Cx) -> Result<Val> {
     let dir = PathBuf::from(cx.str(1, "dir")?);
     cx.promise(
         move || {
-            create_dir(&dir)?;
+            create_dir_all(&dir)?;
             write_buffer(&shared.data.lock(), &dir)
         },
         resolved,
@@ -124,7 +126,7 @@ fn user_write(cx: &mut Cx) -> Result<Val> {
     cx.promise(
         move || {
             let saved = user.snapshot(cursor as u64)?;
-            create_dir(&dir)?;
+            create_dir_all(&dir)?;
             write_user(&dir, user.queue().schema(), &saved)
         },
         resolved,
@@ -208,4 +210,5 @@ pub const EXPORTS: &[(&str, crate::ffi::Export)] = &[
     ("writeFileAtomic", write_file),
     ("syncDir", sync),
     ("processAlive", alive),
+    ("makeDir", make_dir),
 ];

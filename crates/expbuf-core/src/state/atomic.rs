@@ -20,6 +20,12 @@ pub fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::io(path, what, &e)
 }
 
+/// Creates directory `dir` and its missing parents; a failure is `EXPBUF_IO` with the
+/// OS error (a read-only filesystem is EROFS, where Node's recursive mkdir says ENOENT).
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| io_error(dir, "create directory", e))
+}
+
 /// A fresh temporary name beside `target` that names this process, so that a later
 /// writer can remove what a dead one left.
 fn temp_name(target: &Path) -> Result<PathBuf> {
@@ -39,7 +45,7 @@ fn temp_name(target: &Path) -> Result<PathBuf> {
 /// the previous file or the new one, whole, and the new one survives once this returns.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = parent_of(path);
-    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, "create directory", e))?;
+    create_dir_all(&parent)?;
     if let Some(name) = path.file_name() {
         remove_stale(&parent, &name.to_string_lossy());
     }
@@ -73,7 +79,7 @@ impl StagingDir {
             Error::invalid_argument(format!("dir: '{}' has no name", target.display()))
         })?;
         let parent = parent_of(target);
-        fs::create_dir_all(&parent).map_err(|e| io_error(&parent, "create directory", e))?;
+        create_dir_all(&parent)?;
         remove_stale(&parent, &name.to_string_lossy());
         let path = temp_name(target)?;
         fs::create_dir(&path).map_err(|e| io_error(&path, "create directory", e))?;
