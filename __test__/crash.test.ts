@@ -6,8 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runUntilKilled } from './support/kill.js';
 import { SequentialBuffer } from '../ts/index.js';
 import { crashReplay, crashSchema, ROUND_ROWS, rowValues } from './workers/saver.js';
+import { setup } from './workers/trainer-saver.js';
 
 const SAVER = fileURLToPath(new URL('../dist/__test__/workers/saver.js', import.meta.url));
+const TRAINER = fileURLToPath(new URL('../dist/__test__/workers/trainer-saver.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'expbuf-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -71,4 +73,36 @@ describe('crash safety', () => {
       expect(sawSaves).toBeGreaterThan(rounds / 2);
     });
   }
+
+  it('SIGKILL at random moments, 40 times (a Trainer and its DataUser in a StateStore): the newest complete state loads whole and consistent', async () => {
+    let seed = 11;
+    let sawSaves = 0;
+    const dir = join(root, 'trainer');
+    let last = 0;
+    for (let round = 0; round < 40; round++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const reported = await runUntilKilled(TRAINER, [join(dir, String(round % 2))], 150 + (seed % 400), /saved (\d+)/g, 0);
+      const { user, trainer, store } = setup(join(dir, String(round % 2)));
+      const loaded = await store.loadLatest();
+      if (loaded === undefined) {
+        expect(reported).toBe(0);
+        continue;
+      }
+      sawSaves++;
+      // The user's rows, queued rows and the trainer's count are of one and the same round.
+      user.update();
+      const k = user.buffer.getData().k;
+      const K = k[k.length - 1];
+      if (reported > 0) expect([reported, reported + 1]).toContain(K);
+      expect(k.length).toBe(100 * K);
+      for (let i = 0; i < k.length; i++) expect(k[i]).toBe(Math.floor(i / 100) + 1);
+      expect(trainer.trained).toBe(K);
+      // Nothing new since the last training: the restored condition agrees.
+      expect(trainer.isTrainable()).toBe(false);
+      user.close();
+      last = K;
+    }
+    expect(sawSaves).toBeGreaterThan(20);
+    expect(last).toBeGreaterThan(0);
+  });
 });

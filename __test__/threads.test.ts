@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataCollector, DataUser, registrySize, SequentialBuffer } from '../ts/index.js';
@@ -203,4 +206,42 @@ describe('collectors in worker threads', () => {
     user.close();
     buffer.close();
   });
+
+  it('a worker collecting at full speed while a 256 MB buffer saves: no hand-over to the queue waits for the save', async () => {
+    // 54M rows of 5 bytes: 270 MB of columns, written by a save that takes about a second.
+    const rows = 54_000_000;
+    const buffer = new SequentialBuffer(rowSchema, rows);
+    const chunk = 1_000_000;
+    const w = new Uint8Array(chunk).fill(9);
+    const seq = Uint32Array.from({ length: chunk }, (_, i) => i);
+    for (let at = 0; at < rows; at += chunk) buffer.addBatch({ w, seq });
+    const user = new DataUser(buffer, { maxQueueSize: 1_000_000 });
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const worker = spawn();
+    workers.push(worker);
+    const started = new Promise((r) => worker.once('message', r));
+    const result = task(worker, { task: 'collectTimed', handle: user.collector.handle(), w: 1, stop });
+    await started;
+    const dir = mkdtempSync(join(tmpdir(), 'expbuf-save-latency-'));
+    try {
+      const t0 = performance.now();
+      const saving = buffer.saveState(dir);
+      // update() during the save waits for the buffer (and blocks this thread); the
+      // worker's hand-overs must not wait with it.
+      await new Promise((r) => setTimeout(r, 50));
+      user.update();
+      const saveMs = performance.now() - t0;
+      await saving;
+      Atomics.store(stop, 0, 1);
+      const out = await result;
+      expect(saveMs).toBeGreaterThan(100);
+      expect(out.flushes).toBeGreaterThan(100);
+      console.log(`save + update ${saveMs.toFixed(0)} ms; ${out.flushes} hand-overs, the longest ${out.longestMs.toFixed(2)} ms`);
+      expect(out.longestMs).toBeLessThan(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      user.close();
+      buffer.close();
+    }
+  }, 120_000);
 });

@@ -14,6 +14,11 @@ export type Task =
   | { task: 'collectForever'; handle: CollectorHandle<Row>; w: number; yieldEvery: number }
   /** Sample from a shared buffer until `stop` (an Int32Array over shared memory) is set; check every row's sum. */
   | { task: 'sample'; handle: BufferHandle<SequentialBuffer<typeof summed>>; stop: Int32Array; batch: number }
+  /**
+   * Collect { w, seq } at full speed until `stop` is set, handing each 256 rows to the
+   * queue (`flush()`) and timing every hand-over; returns their count and the longest.
+   */
+  | { task: 'collectTimed'; handle: CollectorHandle<Row>; w: number; stop: Int32Array }
   /** Attach to a collector, collect `rows` rows, close: the registry-lifetime cycle. */
   | { task: 'cycle'; handle: CollectorHandle<Row>; rows: number };
 
@@ -77,6 +82,23 @@ async function run(t: Task): Promise<Record<string, number>> {
       }
       b.close();
       return { batches, rows, torn };
+    }
+    case 'collectTimed': {
+      const c = DataCollector.fromHandle(t.handle);
+      port.postMessage({ started: true });
+      let flushes = 0;
+      let longestMs = 0;
+      for (let seq = 0; Atomics.load(t.stop, 0) === 0; seq++) {
+        c.collect({ w: t.w, seq });
+        if (seq % 256 === 255) {
+          const t0 = performance.now();
+          c.flush();
+          longestMs = Math.max(longestMs, performance.now() - t0);
+          flushes++;
+        }
+      }
+      c.close();
+      return { flushes, longestMs };
     }
     case 'cycle': {
       const c = DataCollector.fromHandle(t.handle);
