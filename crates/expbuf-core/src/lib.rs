@@ -10,7 +10,8 @@
 //! - `buffer`, `policy`, `storage`, `sampling`, `rng`: the three buffer kinds;
 //! - `ring`, `queue`, `user`, `timestamps`: collectors → queue → `DataUser.update()`;
 //! - `counters`: what JS reads without a call;
-//! - `state`: saved state on disk, and durable writes.
+//! - `state`: saved state on disk, and durable writes;
+//! - `parquet`: a pool's items as a Parquet dataset, and back.
 
 pub mod alloc;
 pub mod buffer;
@@ -20,6 +21,7 @@ pub mod dtype;
 pub mod error;
 pub mod input;
 pub mod limits;
+pub mod parquet;
 pub mod policy;
 pub mod queue;
 pub mod ring;

@@ -10,7 +10,8 @@ pub mod npy;
 mod user_state;
 
 pub use atomic::{
-    commit_staged, discard_staged, process_alive, stage, sync_dir, write_file_atomic,
+    commit_staged, commit_staged_new, discard_staged, exists, process_alive, stage, sync_dir,
+    sync_file, write_file_atomic,
 };
 pub use buffer_state::{load_buffer, save_buffer, write_buffer, Target};
 pub use user_state::{read_user, write_user};
