@@ -25,7 +25,7 @@ fn episode(id: &str, rows: usize, vehicle: &str, extra: Option<f64>) -> ItemInfo
         id: id.to_owned(),
         time: 1000.25,
         rows,
-        terminated: rows % 2 == 0,
+        terminated: rows.is_multiple_of(2),
         has_final: true,
         meta,
     }

@@ -37,4 +37,4 @@ mod write;
 pub use hive::{escape, unescape};
 pub use layout::{DatasetMeta, ItemInfo, ItemKind, MetaKind, MetaValue};
 pub use read::{ImportPage, ImportTotals, Importer};
-pub use write::{ExportTotals, Exporter, Page};
+pub use write::{partition_keys, ExportTotals, Exporter, Page};

@@ -17,13 +17,14 @@ use super::layout::{
     MetaColumn, MetaKind, MetaValue, ID, KIND, METADATA_KEY, STEP, TIME,
 };
 use crate::error::{Error, ErrorCode, Result};
+use crate::input::{expected, Value};
 use crate::schema::{Field, FieldKind, Schema};
 use crate::state::{commit_staged_new, discard_staged, exists, stage, sync_dir, sync_file};
 use arrow_array::builder::{BooleanBuilder, Float64Builder, StringBuilder};
 use arrow_array::{make_array, new_null_array, ArrayRef, FixedSizeListArray, RecordBatch};
 use arrow_buffer::{Buffer, MutableBuffer, NullBuffer};
 use arrow_data::ArrayData;
-use arrow_schema::Field as ArrowField;
+use arrow_schema::{Field as ArrowField, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -101,6 +102,30 @@ pub struct Exporter {
     dirs: BTreeSet<PathBuf>,
     tick: u64,
     totals: ExportTotals,
+}
+
+/// `partitionBy` as the caller gave it: absent (no partitions) or an array of meta keys.
+pub fn partition_keys(v: &Value) -> Result<Vec<String>> {
+    match v {
+        Value::Undefined => Ok(Vec::new()),
+        Value::Array(keys) => keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match k {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(expected(
+                    &format!("options.partitionBy[{i}]"),
+                    "a meta key (a string)",
+                    other,
+                )),
+            })
+            .collect(),
+        other => Err(expected(
+            "options.partitionBy",
+            "an array of meta keys",
+            other,
+        )),
+    }
 }
 
 impl Exporter {
@@ -331,7 +356,7 @@ impl Exporter {
     }
 
     fn widen(&self, path: &Path) -> Result<()> {
-        let schema = file_schema(&self.fields, &self.columns)?;
+        let schema = self.schema()?;
         let tmp = path.with_extension("parquet.widen");
         let file = File::open(path).map_err(|e| Error::io(path, "open", &e))?;
         let reopen = || {
@@ -398,7 +423,7 @@ impl Exporter {
         let path = at.join(format!("part-{n:05}.parquet"));
         *n += 1;
         let file = File::create(&path).map_err(|e| Error::io(&path, "create", &e))?;
-        let schema = file_schema(&self.fields, &self.columns)?;
+        let schema = self.schema()?;
         let writer = ArrowWriter::try_new(file, schema, Some(self.properties()))
             .map_err(|e| write_error(&path, e))?;
         self.open.push(OpenFile {
@@ -432,6 +457,15 @@ impl Exporter {
             })
             .collect();
         DatasetMeta::new(&self.fields, &partitions, &self.columns)
+    }
+
+    /// The files' Arrow schema for the columns as they are now, carrying the dataset
+    /// metadata too: pyarrow shows a file's Arrow schema metadata (`ARROW:schema`) as the
+    /// table's, other readers the Parquet key-value metadata (`properties`).
+    fn schema(&self) -> Result<SchemaRef> {
+        let columns = file_schema(&self.fields, &self.columns)?;
+        let meta = HashMap::from([(METADATA_KEY.to_owned(), self.meta().to_json())]);
+        Ok(Arc::new(columns.as_ref().clone().with_metadata(meta)))
     }
 
     /// Snappy; dictionaries for strings only (trying one on float data costs time and
@@ -533,8 +567,7 @@ impl Exporter {
             }
             cols.push(column(f, n, values.into(), Some(NullBuffer::from(valid)))?);
         }
-        let schema = file_schema(&self.fields, &self.columns)?;
-        RecordBatch::try_new(schema, cols).map_err(|e| internal(&e.to_string()))
+        RecordBatch::try_new(self.schema()?, cols).map_err(|e| internal(&e.to_string()))
     }
 }
 
