@@ -159,8 +159,8 @@ export interface Binding {
 
   /** Stages a new Parquet dataset for `dir` (`EXPBUF_INVALID_ARGUMENT` if it exists) of these fields, partitioned by `partitionBy` (meta keys). */
   parquetExportBegin(dir: unknown, fields: readonly FieldInfo[], partitionBy: unknown): ParquetExportRef;
-  /** Checks and copies a page (items, their rows as one byte column per typed field, the final states of those that have one), then encodes and writes it off the JS thread: one row group per partition. */
-  parquetExportWrite(writer: ParquetExportRef, items: readonly ParquetItem[], columns: readonly Uint8Array[], finals: readonly Uint8Array[]): Promise<void>;
+  /** Checks and copies a page (items; per typed field, each item's rows as bytes; the final states of those that have one) before it returns, then encodes and writes it off the JS thread: one row group per partition. */
+  parquetExportWrite(writer: ParquetExportRef, items: readonly ParquetItem[], columns: readonly (readonly Uint8Array[])[], finals: readonly Uint8Array[]): Promise<void>;
   /** Finishes every file and renames the dataset into place. */
   parquetExportFinish(writer: ParquetExportRef): Promise<{ files: number; items: number; rows: number; bytes: number }>;
   /** Drops an export and its staged files. */

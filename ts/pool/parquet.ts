@@ -5,10 +5,10 @@
  * a dataset live in the core (`crates/expbuf-core/src/parquet/`); this module only
  * shapes pages and handles the all-or-nothing of an import.
  */
-import { describe, type Layout, type Schema, type TypedField } from '../schema.js';
+import { describe, type Layout, type Schema, type TypedArray, type TypedField } from '../schema.js';
 import { invalid } from '../errors.js';
 import { native, type ParquetItem } from '../native/binding.js';
-import { checkPageSize, checkQuery, concatItems, poolLayout, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
+import { checkPageSize, checkQuery, poolLayout, type ItemInput, type PoolQuery, type StoredItem } from './items.js';
 import type { Pool } from './pool.js';
 
 export interface ExportParquetOptions {
@@ -69,16 +69,22 @@ export async function exportParquet<S extends Schema>(pool: Pool<S>, dir: string
   const pageSize = checkPageSize(options?.pageSize);
   const layout = poolLayout(pool.schema);
   const writer = native.parquetExportBegin(checkDir(dir), layout.info, options?.partitionBy);
+  // One page is encoded (off the JS thread) while the pool reads the next: the native
+  // call copies the page before it returns, so the pool's arrays are free again.
+  let writing: Promise<void> | undefined;
   try {
     for await (const page of pool.iterate(query, { pageSize })) {
       if (page.length === 0) continue;
-      const { columns } = concatItems(layout, page);
+      const steps = page.map((it) => (it.kind === 'episode' ? it.steps : it.step) as unknown as Record<string, TypedArray>);
       const finals: Uint8Array[] = [];
       for (const it of page) if (it.kind === 'episode' && it.finalState !== undefined) finals.push(bytes(it.finalState));
-      await native.parquetExportWrite(writer, page.map(describeItem), layout.typed.map((f) => bytes(columns[f.name])), finals);
+      await writing;
+      writing = native.parquetExportWrite(writer, page.map(describeItem), layout.typed.map((f) => steps.map((s) => bytes(s[f.name]))), finals);
     }
+    await writing;
     return await native.parquetExportFinish(writer);
   } catch (e) {
+    await writing?.catch(() => undefined);
     native.parquetExportAbort(writer);
     throw e;
   }
@@ -121,10 +127,13 @@ export async function importParquet<S extends Schema>(dir: string, pool: Pool<S>
   const layout = poolLayout(pool.schema);
   const { reader, files, items, rows } = await native.parquetImportOpen(checkDir(dir), layout.info);
   const stored: string[] = [];
+  // The next page is decoded (off the JS thread) while the pool stores this one.
+  let next = native.parquetImportNext(reader, pageSize);
   try {
     for (;;) {
-      const page = await native.parquetImportNext(reader, pageSize);
+      const page = await next;
       if (page === null) break;
+      next = native.parquetImportNext(reader, pageSize);
       stored.push(...(await pool.store(pageItems<S>(layout, page.items, page.columns, page.finals))));
     }
   } catch (e) {
@@ -132,6 +141,7 @@ export async function importParquet<S extends Schema>(dir: string, pool: Pool<S>
     for (const id of stored) await pool.delete(id).catch(() => false);
     throw e;
   } finally {
+    await next.catch(() => null);
     native.parquetImportClose(reader);
   }
   return { files, items, rows };

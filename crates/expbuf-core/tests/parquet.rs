@@ -51,13 +51,20 @@ fn export(dir: &Path, pages: &[Vec<ItemInfo>], partition_by: &[&str]) -> expbuf_
     for items in pages {
         let (s, r) = columns(items, first);
         first += items.iter().map(|i| i.rows).sum::<usize>();
+        // Per field, one slice per item.
+        let (mut ss, mut rs, mut at) = (Vec::new(), Vec::new(), 0);
+        for it in items {
+            ss.push(&s[at * 16..(at + it.rows) * 16]);
+            rs.push(&r[at * 4..(at + it.rows) * 4]);
+            at += it.rows;
+        }
         let finals: Vec<Vec<u8>> = items
             .iter()
             .filter(|i| i.has_final)
             .map(|i| vec![i.rows as u8; 16])
             .collect();
         let finals: Vec<&[u8]> = finals.iter().map(Vec::as_slice).collect();
-        let page = ex.page(items, &[&s, &r], &finals)?;
+        let page = ex.page(items, &[ss, rs], &finals)?;
         ex.write(page)?;
     }
     ex.finish()?;

@@ -45,18 +45,22 @@ fn export_begin(cx: &mut Cx) -> Result<Val> {
 }
 
 /// `parquetExportWrite(writer, items, columns, finals)`: checks and copies a page on
-/// this thread, encodes and writes it on the pool.
+/// this thread (`columns`: per field, one typed array per item), encodes and writes it
+/// on the pool.
 fn export_write(cx: &mut Cx) -> Result<Val> {
     let shared = cx.obj::<ExportObj>(0)?.0.clone();
     let items = ItemInfo::parse_list(&cx.value(1)?)?;
-    let columns = cx.typed_list(2, "columns")?;
+    let columns = cx.typed_lists(2, "columns")?;
     let finals = cx.typed_list(3, "finals")?;
     let page = {
         let mut guard = shared.lock();
         let Some(ex) = guard.as_mut() else {
             return Err(Error::closed("parquet export"));
         };
-        let cols: Vec<&[u8]> = columns.iter().map(|t| t.bytes).collect();
+        let cols: Vec<Vec<&[u8]>> = columns
+            .iter()
+            .map(|c| c.iter().map(|t| t.bytes).collect())
+            .collect();
         let fins: Vec<&[u8]> = finals.iter().map(|t| t.bytes).collect();
         ex.page(&items, &cols, &fins)?
     };

@@ -6,7 +6,8 @@
 //! type) and its partition directories. Rows must form items as the writer lays them
 //! out: an item's rows consecutive within one file, steps 0, 1, …, the item's columns
 //! the same on each of its rows, a final state only on an episode's last row.
-//! `check` reads the whole dataset this way before anything is imported.
+//! `check` reads the whole dataset this way before anything is imported (all but the
+//! fields' columns, whose pages are decoded when the items are read).
 
 use super::hive::parse_segment;
 use super::layout::{
@@ -23,6 +24,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray,
 };
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -163,7 +165,7 @@ impl Importer {
                 let Some(file) = self.files.get(self.next) else {
                     break;
                 };
-                self.cursor = Some(Cursor::open(file, &self.fields, self.state)?);
+                self.cursor = Some(Cursor::open(file, &self.fields, self.state, keep)?);
                 self.next += 1;
             }
             let Some(cursor) = self.cursor.as_mut() else {
@@ -665,8 +667,14 @@ fn walk(dir: &Path, dirs: &mut Vec<(String, String)>, out: &mut Vec<DatasetFile>
 }
 
 impl Cursor {
-    /// Opens a file and checks it against the pool's fields.
-    fn open(file: &DatasetFile, fields: &[Field], state: Option<usize>) -> Result<Cursor> {
+    /// Opens a file and checks it against the pool's fields. Without `steps` the
+    /// fields' columns are not decoded (checking reads every other column).
+    fn open(
+        file: &DatasetFile,
+        fields: &[Field],
+        state: Option<usize>,
+        steps: bool,
+    ) -> Result<Cursor> {
         let path = &file.path;
         let f = File::open(path).map_err(|e| Error::io(path, "open", &e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(f)
@@ -787,7 +795,16 @@ impl Cursor {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let at = |name: &str| have.index_of(name).map_err(|_| internal(path));
+        // The columns decoded, in file order (as the reader gives them).
+        let read: Vec<usize> = (0..have.fields().len())
+            .filter(|&i| steps || !fields.iter().any(|f| f.name == *have.field(i).name()))
+            .collect();
+        let at = |name: &str| {
+            let i = have.index_of(name).map_err(|_| internal(path))?;
+            read.iter()
+                .position(|&r| r == i)
+                .ok_or_else(|| internal(path))
+        };
         let cols = Columns {
             id: at(ID)?,
             kind: at(KIND)?,
@@ -795,13 +812,19 @@ impl Cursor {
             time: at(TIME)?,
             terminated: at(TERMINATED)?,
             final_state: state.map(|_| at(FINAL_STATE)).transpose()?,
-            fields: fields.iter().map(|f| at(&f.name)).collect::<Result<_>>()?,
+            fields: if steps {
+                fields.iter().map(|f| at(&f.name)).collect::<Result<_>>()?
+            } else {
+                Vec::new()
+            },
             meta: columns
                 .iter()
                 .map(|c| Ok((c.key.clone(), at(&c.key)?, c.kind)))
                 .collect::<Result<_>>()?,
         };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().copied());
         let reader = builder
+            .with_projection(mask)
             .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| corrupt(path, &format!("unreadable ({e})")))?;

@@ -177,13 +177,13 @@ impl Exporter {
         })
     }
 
-    /// Checks a page of items (their summaries, their steps as one byte column per
-    /// field over all their rows, the final states of those that have one) and sorts
-    /// it into partitions, copying the bytes once. New meta keys add columns here.
+    /// Checks a page of items (their summaries, their steps as one byte slice per field
+    /// and item, `columns[field][item]`, the final states of those that have one) and
+    /// sorts it into partitions, copying the bytes once. New meta keys add columns here.
     pub fn page(
         &mut self,
         items: &[ItemInfo],
-        columns: &[&[u8]],
+        columns: &[Vec<&[u8]>],
         finals: &[&[u8]],
     ) -> Result<Page> {
         if columns.len() != self.fields.len() {
@@ -193,13 +193,15 @@ impl Exporter {
                 self.fields.len()
             )));
         }
-        let rows: usize = items.iter().map(|it| it.rows).sum();
         for (f, c) in self.fields.iter().zip(columns) {
-            if c.len() != rows * f.row_bytes() {
+            let fits = c.len() == items.len()
+                && c.iter()
+                    .zip(items)
+                    .all(|(b, it)| b.len() == it.rows * f.row_bytes());
+            if !fits {
                 return Err(Error::invalid_argument(format!(
-                    "columns.{}: {} bytes, expected {rows} rows of {}",
+                    "columns.{}: expected one array per item of its rows × {} bytes",
                     f.name,
-                    c.len(),
                     f.row_bytes()
                 )));
             }
@@ -214,9 +216,8 @@ impl Exporter {
                 "finals: one final state (of the 'state' field) per item that has one",
             ));
         }
-        let mut parts: Vec<PagePart> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let (mut row, mut fin) = (0, 0);
+        let mut dirs = Vec::with_capacity(items.len());
+        let mut rows: HashMap<String, usize> = HashMap::new();
         for it in items {
             if it.kind == ItemKind::Record && it.has_final {
                 return Err(Error::invalid_argument(format!(
@@ -225,24 +226,35 @@ impl Exporter {
                 )));
             }
             let dir = self.place(it)?;
-            let p = *index.entry(dir.clone()).or_insert_with(|| {
-                parts.push(PagePart {
-                    dir,
-                    items: Vec::new(),
-                    rows: 0,
-                    fields: self
-                        .fields
-                        .iter()
-                        .map(|f| MutableBuffer::with_capacity(rows * f.row_bytes()))
-                        .collect(),
-                    finals: Vec::new(),
-                });
-                parts.len() - 1
-            });
+            *rows.entry(dir.clone()).or_insert(0) += it.rows;
+            dirs.push(dir);
+        }
+        let mut parts: Vec<PagePart> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut fin = 0;
+        for (i, (it, dir)) in items.iter().zip(dirs).enumerate() {
+            let p = match index.get(&dir) {
+                Some(&p) => p,
+                None => {
+                    let n = rows.get(&dir).copied().unwrap_or(0);
+                    parts.push(PagePart {
+                        fields: self
+                            .fields
+                            .iter()
+                            .map(|f| MutableBuffer::with_capacity(n * f.row_bytes()))
+                            .collect(),
+                        dir: dir.clone(),
+                        items: Vec::new(),
+                        rows: 0,
+                        finals: Vec::new(),
+                    });
+                    index.insert(dir, parts.len() - 1);
+                    parts.len() - 1
+                }
+            };
             let part = &mut parts[p];
-            for ((f, c), out) in self.fields.iter().zip(columns).zip(&mut part.fields) {
-                let rb = f.row_bytes();
-                out.extend_from_slice(&c[row * rb..(row + it.rows) * rb]);
+            for (c, out) in columns.iter().zip(&mut part.fields) {
+                out.extend_from_slice(c[i]);
             }
             if it.has_final {
                 part.finals
@@ -251,7 +263,6 @@ impl Exporter {
             }
             part.rows += it.rows;
             part.items.push(it.clone());
-            row += it.rows;
         }
         Ok(Page { parts })
     }
