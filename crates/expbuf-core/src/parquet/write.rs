@@ -42,6 +42,9 @@ use std::sync::Arc;
 /// there are many partitions).
 pub const MAX_OPEN_FILES: usize = 64;
 
+/// Values per column-writer call (see `properties`).
+const WRITE_BATCH: usize = 32 * 1024;
+
 /// Most `partitionBy` keys.
 pub const MAX_PARTITION_KEYS: usize = 16;
 
@@ -481,11 +484,14 @@ impl Exporter {
 
     /// Snappy; dictionaries for strings only (trying one on float data costs time and
     /// never pays); chunk statistics on the item columns (filters on time, step or meta
-    /// skip row groups), none on the fields' values.
+    /// skip row groups), none on the fields' values; values handed to the column
+    /// writers 32Ki at a time (the default 1Ki made its per-batch work a tenth of an
+    /// export's time for a float32[64] field).
     fn properties(&self) -> WriterProperties {
         let path = |name: &str| ColumnPath::new(vec![name.to_owned()]);
         let mut b = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_write_batch_size(WRITE_BATCH)
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::None)
             .set_key_value_metadata(Some(vec![KeyValue::new(
