@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 const BATCH_ROWS: usize = 8192;
 /// A page is handed over once it holds this many bytes of steps (at an item boundary).
 const PAGE_BYTES: usize = 64 << 20;
+/// Items per page while checking (their summaries only: bounds the check's memory).
+const CHECK_ITEMS: usize = 4096;
 /// Deepest partition nesting followed.
 const MAX_DEPTH: usize = 64;
 
@@ -135,7 +137,7 @@ impl Importer {
             ..ImportTotals::default()
         };
         let result = (|| {
-            while let Some(page) = self.read(usize::MAX, false)? {
+            while let Some(page) = self.read(CHECK_ITEMS, false)? {
                 totals.items += page.items.len();
                 totals.rows += page.items.iter().map(|it| it.rows).sum::<usize>();
             }
