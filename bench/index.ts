@@ -2,6 +2,7 @@
  * `npm run bench`: prints the benchmark tables. Figures, not assertions.
  */
 import { cpus } from 'node:os';
+import { runParquetBench } from './parquet.js';
 import { runPipelineBench } from './pipeline.js';
 import { runPoolBench } from './pool.js';
 import { runReplayBench } from './replay.js';
@@ -15,3 +16,4 @@ if (only === undefined || only === 'threads') await runThreadBench();
 if (only === undefined || only === 'state') runStateBench();
 if (only === undefined || only === 'pool') await runPoolBench();
 if (only === undefined || only === 'replay') runReplayBench();
+if (only === undefined || only === 'parquet') await runParquetBench();

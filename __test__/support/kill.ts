@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Runs `node script ...args` for `ms`, then SIGKILLs it. Resolves with the last number
+ * Runs `node script ...args` until `ms` after it printed `ready` (so a loaded machine's
+ * slow start does not eat the window), then SIGKILLs it. Resolves with the last number
  * its stdout reported through `pattern` (one capture group), or `initial`; rejects if
  * the child exited by itself.
  */
@@ -10,11 +11,12 @@ export function runUntilKilled(script: string, args: string[], ms: number, patte
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let last = initial;
     let err = '';
+    let timer: NodeJS.Timeout | undefined;
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      if (timer === undefined && s.includes('ready\n')) timer = setTimeout(() => child.kill('SIGKILL'), ms);
       for (const m of s.matchAll(pattern)) last = Number(m[1]);
     });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (signal !== 'SIGKILL') reject(new Error(`${script} exited by itself (${code}): ${err}`));

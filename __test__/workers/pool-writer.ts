@@ -22,6 +22,7 @@ export function writerEpisode(k: number, j: number) {
 
 const [dir, start] = process.argv.slice(2);
 if (dir !== undefined && process.argv[1]?.endsWith('pool-writer.js')) {
+  process.stdout.write('ready\n');
   const pool = await openPool(dir, { schema: writerSchema });
   for (let k = Number(start); ; k++) {
     await pool.store([0, 1, 2, 3].map((j) => writerEpisode(k, j)));

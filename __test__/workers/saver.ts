@@ -34,6 +34,7 @@ function round(k: number): { v: Float32Array; next: Float32Array } {
 
 const dir = process.argv[2];
 if (dir !== undefined && process.argv[1]?.endsWith('saver.js')) {
+  process.stdout.write('ready\n');
   if (process.argv[3] === 'replay') {
     const rb = crashReplay();
     for (let k = 1; ; k++) {

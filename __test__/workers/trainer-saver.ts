@@ -45,6 +45,7 @@ export function setup(dir: string): { user: DataUser<SequentialBuffer<typeof rou
 const dir = process.argv[2];
 if (dir !== undefined && process.argv[1]?.endsWith('trainer-saver.js')) {
   const { user, trainer, store } = setup(dir);
+  process.stdout.write('ready\n');
   for (let k = 1; ; k++) {
     for (let i = 0; i < 100; i++) user.collector.collect({ k });
     if (!(await trainer.run())) throw new Error(`round ${k}: not trainable`);

@@ -19,6 +19,22 @@ export type UserRef = Ref<'user'>;
 export type PreparedRef = Ref<'prepared'>;
 export type ReplayRef = Ref<'replay'>;
 export type ReplayStageRef = Ref<'replay-stage'>;
+export type ParquetExportRef = Ref<'parquet-export'>;
+export type ParquetImportRef = Ref<'parquet-import'>;
+
+/** An item as a Parquet dataset holds it besides its steps (the pool's item summary). */
+export interface ParquetItem {
+  readonly kind: 'episode' | 'record';
+  readonly id: string;
+  /** An episode's start time, a record's timestamp. */
+  readonly time: number;
+  readonly rows: number;
+  /** Episodes: their end (default true). */
+  readonly terminated?: boolean;
+  /** Episodes: whether a final state goes with it. */
+  readonly final?: boolean;
+  readonly meta: Readonly<Record<string, string | number>>;
+}
 
 /** A field as the core describes it. */
 export interface FieldInfo {
@@ -210,6 +226,21 @@ export interface Binding {
   processAlive(pid: unknown): boolean;
   /** Creates a directory and its missing parents (`EXPBUF_IO` with the OS error as cause). */
   makeDir(dir: unknown): void;
+
+  /** Stages a new Parquet dataset for `dir` (`EXPBUF_INVALID_ARGUMENT` if it exists) of these fields, partitioned by `partitionBy` (meta keys). */
+  parquetExportBegin(dir: unknown, fields: readonly FieldInfo[], partitionBy: unknown): ParquetExportRef;
+  /** Checks and copies a page (items; per typed field, each item's rows as bytes; the final states of those that have one) before it returns, then encodes and writes it off the JS thread: one row group per partition. */
+  parquetExportWrite(writer: ParquetExportRef, items: readonly ParquetItem[], columns: readonly (readonly Uint8Array[])[], finals: readonly Uint8Array[]): Promise<void>;
+  /** Finishes every file and renames the dataset into place. */
+  parquetExportFinish(writer: ParquetExportRef): Promise<{ files: number; items: number; rows: number; bytes: number }>;
+  /** Drops an export and its staged files. */
+  parquetExportAbort(writer: ParquetExportRef): void;
+  /** Lists the dataset in `dir` and reads and checks every file against these fields. */
+  parquetImportOpen(dir: unknown, fields: readonly FieldInfo[]): Promise<{ reader: ParquetImportRef; files: number; items: number; rows: number }>;
+  /** The next page of at most `pageSize` whole items (one ArrayBuffer per typed field over their rows; their final states), or null at the end. */
+  parquetImportNext(reader: ParquetImportRef, pageSize: number): Promise<{ items: ParquetItem[]; columns: ArrayBuffer[]; finals: ArrayBuffer } | null>;
+  /** Closes an import's files. */
+  parquetImportClose(reader: ParquetImportRef): void;
 }
 
 /** The loaded addon, with this thread's error factory registered. */

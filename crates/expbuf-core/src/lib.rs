@@ -11,7 +11,8 @@
 //! - `ring`, `queue`, `user`, `timestamps`: collectors → queue → `DataUser.update()`;
 //! - `replay`: episodes, n-step returns, priorities, sequences, the rate limiter;
 //! - `counters`: what JS reads without a call;
-//! - `state`: saved state on disk, and durable writes.
+//! - `state`: saved state on disk, and durable writes;
+//! - `parquet`: a pool's items as a Parquet dataset, and back.
 
 pub mod alloc;
 pub mod buffer;
@@ -21,6 +22,7 @@ pub mod dtype;
 pub mod error;
 pub mod input;
 pub mod limits;
+pub mod parquet;
 pub mod policy;
 pub mod prefetch;
 pub mod queue;

@@ -659,7 +659,31 @@ impl Cx {
 
     /// Argument `i` as an array of typed arrays (read-only bytes), e.g. columns.
     pub fn typed_list(&self, i: usize, name: &str) -> Result<Vec<Typed<'_>>> {
+        self.typed_list_of(self.arg(i), name)
+    }
+
+    /// Argument `i` as an array of arrays of typed arrays (read-only bytes), e.g. each
+    /// field's column as one array per item.
+    pub fn typed_lists(&self, i: usize, name: &str) -> Result<Vec<Vec<Typed<'_>>>> {
         let v = self.arg(i);
+        if !self.is_array(v)? {
+            return Err(self.expected(v, name, "an array of arrays of typed arrays"));
+        }
+        let n = self.array_len(v)?;
+        (0..n)
+            .map(|k| self.typed_list_of(self.element(v, k)?, &format!("{name}[{k}]")))
+            .collect()
+    }
+
+    fn is_array(&self, v: sys::napi_value) -> Result<bool> {
+        let mut is = false;
+        // SAFETY: a value of this call.
+        let status = unsafe { sys::napi_is_array(self.env, v, &mut is) };
+        check(self.env, status, "array check")?;
+        Ok(is)
+    }
+
+    fn typed_list_of(&self, v: sys::napi_value, name: &str) -> Result<Vec<Typed<'_>>> {
         let mut is = false;
         // SAFETY: a value of this call.
         let status = unsafe { sys::napi_is_array(self.env, v, &mut is) };

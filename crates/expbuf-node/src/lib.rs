@@ -6,6 +6,7 @@
 mod buffer;
 mod ffi;
 mod meta;
+mod parquet;
 mod queue;
 mod registry;
 mod replay;
@@ -27,6 +28,7 @@ pub fn exports(exports: Object, env: Env) -> Result<()> {
         replay::EXPORTS,
         user::EXPORTS,
         state::EXPORTS,
+        parquet::EXPORTS,
     ] {
         ffi::register(env.raw(), exports.raw(), list)
             .map_err(|e| napi::Error::from_reason(e.to_string()))?;

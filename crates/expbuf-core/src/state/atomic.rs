@@ -133,6 +133,71 @@ pub fn commit_staged(staged: &Path, target: &Path) -> Result<()> {
     .commit()
 }
 
+/// Renames a staged directory to `target`, which must not exist: for a directory
+/// that is new (an export), where replacing what is there would destroy it. Atomic:
+/// on Linux one `renameat2(RENAME_NOREPLACE)`, elsewhere a check before the rename.
+pub fn commit_staged_new(staged: &Path, target: &Path) -> Result<()> {
+    if !staged
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains(TMP_MARK))
+    {
+        return Err(Error::invalid_argument(format!(
+            "staged: '{}' is not a staging directory",
+            staged.display()
+        )));
+    }
+    sync_dir(staged)?;
+    rename_new(staged, target)?;
+    sync_dir(&parent_of(target))
+}
+
+#[cfg(target_os = "linux")]
+fn rename_new(staged: &Path, target: &Path) -> Result<()> {
+    let (a, b) = (c_path(staged)?, c_path(target)?);
+    // SAFETY: both pointers are valid NUL-terminated strings that outlive the call;
+    // AT_FDCWD makes them relative to the working directory like any path here.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if e.kind() == std::io::ErrorKind::AlreadyExists {
+        return Err(exists(target));
+    }
+    Err(io_error(target, "rename", e))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_new(staged: &Path, target: &Path) -> Result<()> {
+    if target.symlink_metadata().is_ok() {
+        return Err(exists(target));
+    }
+    fs::rename(staged, target).map_err(|e| io_error(target, "rename", e))
+}
+
+/// The error for a new directory's target that exists.
+pub fn exists(target: &Path) -> Error {
+    Error::invalid_argument(format!(
+        "dir: '{}' already exists (this writes a new directory; remove it or choose another)",
+        target.display()
+    ))
+}
+
+#[cfg(target_os = "linux")]
+fn c_path(p: &Path) -> Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| Error::invalid_argument(format!("dir: '{}' contains a NUL byte", p.display())))
+}
+
 /// Removes a staged directory that will not be committed.
 pub fn discard_staged(staged: &Path) {
     if staged
@@ -218,17 +283,10 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 
 #[cfg(target_os = "linux")]
 fn swap_in(staged: &Path, target: &Path) -> Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
     if !target.exists() {
         return fs::rename(staged, target).map_err(|e| io_error(target, "rename", e));
     }
-    let c = |p: &Path| {
-        CString::new(p.as_os_str().as_bytes()).map_err(|_| {
-            Error::invalid_argument(format!("dir: '{}' contains a NUL byte", p.display()))
-        })
-    };
-    let (a, b) = (c(staged)?, c(target)?);
+    let (a, b) = (c_path(staged)?, c_path(target)?);
     // SAFETY: both pointers are valid NUL-terminated strings that outlive the call;
     // AT_FDCWD makes them relative to the working directory like any path here.
     let rc = unsafe {

@@ -11,8 +11,8 @@ mod replay_state;
 mod user_state;
 
 pub use atomic::{
-    commit_staged, create_dir_all, discard_staged, process_alive, stage, sync_dir,
-    write_file_atomic,
+    commit_staged, commit_staged_new, create_dir_all, discard_staged, exists, process_alive, stage,
+    sync_dir, sync_file, write_file_atomic,
 };
 pub use buffer_state::{load_buffer, save_buffer, write_buffer, Target};
 pub use replay_state::{load_replay, save_replay, write_replay};
