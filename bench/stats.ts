@@ -28,3 +28,6 @@ export function table(title: string, header: string[], rows: (string | number)[]
 }
 
 export const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A target's verdict as the tables print it. */
+export const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
