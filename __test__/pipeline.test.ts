@@ -114,6 +114,34 @@ describe('DataUser and DataCollector', () => {
     expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("collect order across collectors of one thread: a before b, whichever collector flushes, made before or after a was staged", () => {
+    // The user's collector collects a, another collects b and flushes: update() stores a first.
+    const user = new DataUser(new SequentialBuffer(schema, 10));
+    const other = DataCollector.fromHandle(user.collector.handle());
+    user.collector.collect(step(1));
+    other.collect(step(2));
+    other.flush();
+    user.update();
+    expect([...user.buffer.getData().action]).toEqual([1, 2]);
+    // The other way round, and a collector made while a is still staged.
+    other.collect(step(3));
+    const late = DataCollector.fromHandle(user.collector.handle());
+    user.collector.collect(step(4));
+    late.collect(step(5));
+    user.collector.flush();
+    user.update();
+    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5]);
+    // Closing a collector hands over the rows staged before its own.
+    user.collector.collect(step(6));
+    late.collect(step(7));
+    late.close();
+    other.collect(step(8));
+    user.update();
+    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    other.close();
+    user.close();
+  });
+
   it('a bounded queue drops its oldest rows and counts them; collectBatch too', () => {
     const user = new DataUser(new SequentialBuffer(schema, 1000), { maxQueueSize: 50 });
     for (let i = 0; i < 30; i++) user.collector.collect(step(i));
