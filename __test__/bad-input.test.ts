@@ -136,7 +136,15 @@ describe('the generated encoder and the generic checks agree on every step', () 
     expect(fast).toEqual(slow);
     return slow;
   };
-  it.each(badSteps)('refuses %s with the same code and message', (_name, mutate, code, names) => {
+  // Steps whose keys are as many as the fields, so the encoder's own checks run, not its fallback to the generic path.
+  const sameCount: typeof badSteps = [
+    ['a field renamed', ({ count: _c, ...rest }) => ({ ...rest, cnt: 1 }), 'EXPBUF_UNKNOWN_FIELD', "'cnt'"],
+    ['a typed field renamed, another field bad', ({ obs: _o, ...rest }) => ({ ...rest, ob: [1, 2, 3], small: 1000 }), 'EXPBUF_UNKNOWN_FIELD', "'ob'"],
+    ['an any field renamed, a typed field bad', ({ note: _n, ...rest }) => ({ ...rest, nota: 1, count: -1 }), 'EXPBUF_UNKNOWN_FIELD', "'nota'"],
+    ['a field inherited, not its own', ({ note, ...rest }) => Object.assign(Object.create({ note }) as object, rest), 'EXPBUF_MISSING_FIELD', "'note'"],
+    ['a typed field inherited, not its own', ({ obs, ...rest }) => Object.assign(Object.create({ obs }) as object, rest), 'EXPBUF_MISSING_FIELD', "'obs'"],
+  ];
+  it.each([...badSteps, ...sameCount])('refuses %s with the same code and message', (_name, mutate, code, names) => {
     const slow = compare(mutate(good(99)));
     expect(slow).toMatchObject({ code });
     expect((slow as { message: string }).message).toContain(names);
