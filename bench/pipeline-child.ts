@@ -15,7 +15,7 @@ import { native } from '../ts/native/binding.js';
 import { NaiveBuffer, ReferencePipeline } from './baselines.js';
 import { loadNapiFloor } from './napi-floor.js';
 import { OBS, ROW_COPIES, SpecializedBuffer, SpecializedPipeline, touchRows, type RowCopyKind, type Step } from './specialized.js';
-import { median, timeNs } from './stats.js';
+import { median, perCallNs, rss, timeNs } from './stats.js';
 
 const [impl, workload, arg, arg2] = process.argv.slice(2);
 /** The specialized JS's row copy: the implementation's, or `sample256`'s argument. */
@@ -137,14 +137,6 @@ function filled(kind: string, rows: number): { sample(n: number): unknown; getDa
   return b;
 }
 
-/** Median ns per call of `fn` over 15 blocks of `calls`, after `warm` calls. */
-function perCallNs(fn: () => void, calls: number, warm: number): number {
-  for (let i = 0; i < warm; i++) fn();
-  const t: number[] = [];
-  for (let rep = 0; rep < 15; rep++) t.push(timeNs(() => { for (let i = 0; i < calls; i++) fn(); }, 1) / calls);
-  return median(t);
-}
-
 /** ns per read of `read()`, summed so that no read is optimized away. */
 function readNs(read: () => number): number {
   const n = 5_000_000;
@@ -154,11 +146,6 @@ function readNs(read: () => number): number {
   }) / n;
   if (sink === -1) console.error(sink);
   return ns;
-}
-
-function rss(): number {
-  globalThis.gc?.();
-  return process.memoryUsage().rss;
 }
 
 /** kB of this process's memory backed by transparent huge pages. */
