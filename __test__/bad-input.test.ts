@@ -9,6 +9,9 @@ import {
   SequentialBuffer,
   type ErrorCode,
 } from '../ts/index.js';
+import { checkObject, serializeValue, writeValue } from '../ts/rows/columns.js';
+import { encoderFor } from '../ts/rows/encoder.js';
+import { layoutOf } from '../ts/schema.js';
 
 const schema = {
   obs: { dtype: 'float32', shape: [3] },
@@ -104,6 +107,65 @@ describe('a bad collect changes nothing in the queue', () => {
     subject.update();
     expect([...(subject.buffer.getData() as { count: Uint16Array }).count]).toEqual([2, 3, 4, 5]);
     expect(subject.countDataAddedSince(-Infinity)).toBe(4);
+  });
+});
+
+describe('the generated encoder and the generic checks agree on every step', () => {
+  const layout = layoutOf(schema);
+  const encode = encoderFor(layout);
+  const columns = () => layout.typed.map((f) => new f.ctor(f.elements));
+  /** The generic path, as the encoder's `slow` runs it (ts/rows/encoder.ts): the object, then each field in order. */
+  const generic = (step: unknown, cols: ReturnType<typeof columns>): void => {
+    checkObject(layout, step, 'step');
+    layout.typed.forEach((f, i) => writeValue(f, step[f.name], cols[i], 0));
+    layout.any.forEach((f) => serializeValue(f, step[f.name]));
+  };
+  /** What `fn` threw (its code and message), or the columns it wrote. */
+  const outcome = (fn: (cols: ReturnType<typeof columns>) => void) => {
+    const cols = columns();
+    try {
+      fn(cols);
+    } catch (e) {
+      return { code: (e as { code?: string }).code, message: (e as Error).message };
+    }
+    return { cols };
+  };
+  const compare = (step: unknown) => {
+    const slow = outcome((cols) => generic(step, cols));
+    const fast = outcome((cols) => encode(step, 0, cols, [new Uint8Array(0)]));
+    expect(fast).toEqual(slow);
+    return slow;
+  };
+  // Steps whose keys are as many as the fields, so the encoder's own checks run, not its fallback to the generic path.
+  const sameCount: typeof badSteps = [
+    ['a field renamed', ({ count: _c, ...rest }) => ({ ...rest, cnt: 1 }), 'EXPBUF_UNKNOWN_FIELD', "'cnt'"],
+    ['a typed field renamed, another field bad', ({ obs: _o, ...rest }) => ({ ...rest, ob: [1, 2, 3], small: 1000 }), 'EXPBUF_UNKNOWN_FIELD', "'ob'"],
+    ['an any field renamed, a typed field bad', ({ note: _n, ...rest }) => ({ ...rest, nota: 1, count: -1 }), 'EXPBUF_UNKNOWN_FIELD', "'nota'"],
+    ['a field inherited, not its own', ({ note, ...rest }) => Object.assign(Object.create({ note }) as object, rest), 'EXPBUF_MISSING_FIELD', "'note'"],
+    ['a typed field inherited, not its own', ({ obs, ...rest }) => Object.assign(Object.create({ obs }) as object, rest), 'EXPBUF_MISSING_FIELD', "'obs'"],
+  ];
+  it.each([...badSteps, ...sameCount])('refuses %s with the same code and message', (_name, mutate, code, names) => {
+    const slow = compare(mutate(good(99)));
+    expect(slow).toMatchObject({ code });
+    expect((slow as { message: string }).message).toContain(names);
+  });
+  class Instance {
+    constructor(
+      readonly obs: unknown,
+      readonly small: unknown,
+      readonly count: unknown,
+      readonly note: unknown,
+    ) {}
+  }
+  const accepted: [string, unknown][] = [
+    ['a plain step', good(7)],
+    ['a Float32Array', { ...good(7), obs: Float32Array.of(1, 2, 3) }],
+    ['a typed array of another dtype', { ...good(7), obs: Int16Array.of(1, 2, 3) }],
+    ['a class instance', new Instance([1, 2, 3], -5, 65535, 'x')],
+    ['an object without a prototype', Object.assign(Object.create(null) as object, good(7))],
+  ];
+  it.each(accepted)('accepts %s, writing the same values', (_name, step) => {
+    expect(compare(step)).toHaveProperty('cols');
   });
 });
 

@@ -97,21 +97,35 @@ describe('DataUser and DataCollector', () => {
     native.queueClose(queue);
   });
 
-  it('rows collected on one thread keep their order whichever collector object collected them', () => {
+  it('rows collected on one thread keep their order whichever collector object collected, flushed or closed', () => {
     const user = new DataUser(new SequentialBuffer(schema, 10));
     const other = DataCollector.fromHandle(user.collector.handle());
+    const held = () => [...user.buffer.getData().action];
+    // a by the user's collector, b by another that flushes: update() stores a before b.
     user.collector.collect(step(1));
     other.collect(step(2));
     other.flush();
+    expect(user.update()).toBe(2);
+    expect(held()).toEqual([1, 2]);
+    // Interleaved with a batch, and a collector made while rows are staged.
     user.collector.collect(step(3));
     other.collectBatch({ obs: [4, 4, 4, 4], action: [4], reward: [2] });
     user.collector.collect(step(5));
-    expect(user.update()).toBe(5);
-    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5]);
+    const late = DataCollector.fromHandle(user.collector.handle());
+    late.collect(step(6));
+    user.collector.flush();
+    expect(user.update()).toBe(4);
+    expect(held()).toEqual([1, 2, 3, 4, 5, 6]);
+    // Closing a collector hands over every row this thread staged before its own.
+    user.collector.collect(step(7));
+    late.collect(step(8));
+    late.close();
+    other.collect(step(9));
     other.close();
-    user.collector.collect(step(6));
+    user.collector.collect(step(10));
     user.update();
-    expect([...user.buffer.getData().action]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(held()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    user.close();
   });
 
   it('a bounded queue drops its oldest rows and counts them; collectBatch too', () => {

@@ -178,6 +178,38 @@ describe('collectors in worker threads', () => {
     );
   });
 
+  it('a second thread reads size from shared memory while this one adds: never going back, never disagreeing with a native read, the final count', async () => {
+    const buffer = new SequentialBuffer({ n: 'uint32' }, 1_000_000);
+    const user = new DataUser(buffer, { maxQueueSize: Infinity });
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    const w = spawn();
+    workers.push(w);
+    const started = new Promise<void>((resolve) => w.on('message', (m: { started?: boolean }) => m.started && resolve()));
+    const result = task(w, { task: 'watchSize', handle: buffer.handle(), flags });
+    await started;
+    let n = 0;
+    for (let round = 0; round < 100; round++) {
+      // Every way rows arrive: add (staged, published by the size read below), addBatch, and a user's update.
+      for (let i = 0; i < 40; i++) buffer.add({ n: n++ });
+      expect(buffer.size).toBe(n);
+      buffer.addBatch({ n: Uint32Array.from({ length: 60 }, (_, i) => n + i) });
+      n += 60;
+      for (let i = 0; i < 30; i++) user.collector.collect({ n: n++ });
+      user.update();
+      expect(buffer.size).toBe(n);
+      // Let the reader see this round before the next one (within a second).
+      const seen = Atomics.load(flags, 1);
+      Atomics.wait(flags, 1, seen, 1000);
+    }
+    Atomics.store(flags, 0, 1);
+    const r = await result;
+    expect(r.wrong).toBe(0);
+    expect(r.size).toBe(n);
+    expect(r.changes).toBeGreaterThan(10);
+    user.close();
+    buffer.close();
+  });
+
   it('two threads sample while update() runs: every sampled row is a whole collected row', async () => {
     const schema = { a: { dtype: 'float64', shape: [4] }, sum: 'float64' } as const;
     const buffer = new SequentialBuffer(schema, 5000);

@@ -1,59 +1,30 @@
 /**
- * The JS ways of doing what expbuf does, for the benchmark: a naive array of step
- * objects (as JS RL examples write it), and the TS reference buffer behind a JS queue.
+ * The generic JS ways of doing what expbuf does, kept beside the specialized baseline
+ * for what they still show (what a per-step collect and a held row cost in JS written
+ * as examples write it): a naive array of step objects, and the TS reference buffer
+ * behind a JS queue.
  */
-import type { DataOf, Schema } from '../ts/index.js';
 import { now } from '../ts/clock.js';
+import type { Schema } from '../ts/index.js';
 import type { ReferenceBuffer } from '../reference/reference-buffer.js';
+import type { Step } from './specialized.js';
 
-export interface Step {
-  obs: Float32Array;
-  action: number;
-  reward: number;
-}
-
-/**
- * An array of step objects, in either form JS examples write it: `ring` overwrites at a
- * wrapping index; `shift` pushes and shifts the oldest out (O(n) per step once full).
- */
+/** An array of step objects that overwrites at a wrapping index once full. */
 export class NaiveBuffer {
   readonly rows: Step[] = [];
   private queue: Step[] = [];
   private next = 0;
-  constructor(
-    readonly maxSize: number,
-    private readonly form: 'ring' | 'shift' = 'ring',
-  ) {}
+  constructor(readonly maxSize: number) {}
   collect(step: Step): void {
     this.queue.push(step);
   }
   update(): void {
     for (const s of this.queue) {
-      if (this.form === 'shift') {
-        this.rows.push(s);
-        if (this.rows.length > this.maxSize) this.rows.shift();
-        continue;
-      }
       if (this.rows.length < this.maxSize) this.rows.push(s);
       else this.rows[this.next] = s;
       this.next = (this.next + 1) % this.maxSize;
     }
     this.queue = [];
-  }
-  sample(n: number): { obs: Float32Array; action: Int32Array; reward: Float32Array } {
-    const obs = new Float32Array(n * 64);
-    const action = new Int32Array(n);
-    const reward = new Float32Array(n);
-    for (let k = 0; k < n; k++) {
-      const s = this.rows[Math.floor(Math.random() * this.rows.length)];
-      obs.set(s.obs, k * 64);
-      action[k] = s.action;
-      reward[k] = s.reward;
-    }
-    return { obs, action, reward };
-  }
-  getData(): Step[] {
-    return this.form === 'shift' || this.rows.length < this.maxSize ? this.rows.slice() : [...this.rows.slice(this.next), ...this.rows.slice(0, this.next)];
   }
 }
 
@@ -76,8 +47,5 @@ export class ReferencePipeline<S extends Schema> {
     if (this.log.length > 2 * this.buffer.maxSize) this.log.splice(0, this.log.length - this.buffer.maxSize);
     this.queue = [];
     this.times = [];
-  }
-  data(): DataOf<S> {
-    return this.buffer.getData();
   }
 }

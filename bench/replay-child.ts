@@ -10,30 +10,14 @@
  * - small: 100,000 steps with state float32[4] (the rlox workload).
  */
 import { ReplayBuffer, SequentialBuffer } from '../ts/index.js';
-import { median, timeNs } from './stats.js';
+import { perCallNs, rss, timeNs } from './stats.js';
 
 const config = process.argv[2];
 const ENVS = 8;
 const EPISODE = 200;
 
-function rss(): number {
-  globalThis.gc?.();
-  return process.memoryUsage().rss;
-}
-
 /** Median µs of `fn` per call, over 15 blocks of `calls` after `warm` warm-up calls. */
-function perCall(fn: () => void, calls: number, warm = 200): number {
-  for (let i = 0; i < warm; i++) fn();
-  const t: number[] = [];
-  for (let rep = 0; rep < 15; rep++) {
-    t.push(
-      timeNs(() => {
-        for (let i = 0; i < calls; i++) fn();
-      }, 1) / calls,
-    );
-  }
-  return median(t) / 1000;
-}
+const perCall = (fn: () => void, calls: number, warm?: number): number => perCallNs(fn, calls, warm) / 1000;
 
 /** One vector-env step of all envs at time `t` as columns (state [8 × dim]). */
 function vectorStep(dim: number, t: number) {

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fmt, table } from './stats.js';
+import { fmt, table, verdict } from './stats.js';
 
 /** Raw bytes of one step's schema fields. */
 const RAW = 64 * 4 + 4 + 4;
@@ -49,7 +49,6 @@ export function runReplayBench(): void {
     ['rlox: sample 256 from 100k, obs 4 (published, Apple M4)', '4.2'],
     ['flashbax: prioritized sample on CPU (published, JAX; its own buffer and batch)', '270'],
   ]);
-  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(
     '\nTargets (issue 12):\n' +
       `- uniform nStep-1 sample ≤ 2.2× SequentialBuffer.sample(256): ${verdict(u1.sampleUs <= 2.2 * seq.sampleUs)} (${fmt(u1.sampleUs / seq.sampleUs, 2)}×)\n` +

@@ -17,6 +17,26 @@ export function timeNs(fn: () => void, reps = 5): number {
   return median(t);
 }
 
+/** Median ns per call of `fn` over 15 blocks of `calls` calls, after `warm` calls. */
+export function perCallNs(fn: () => void, calls: number, warm = 200): number {
+  for (let i = 0; i < warm; i++) fn();
+  const t: number[] = [];
+  for (let rep = 0; rep < 15; rep++) {
+    t.push(
+      timeNs(() => {
+        for (let i = 0; i < calls; i++) fn();
+      }, 1) / calls,
+    );
+  }
+  return median(t);
+}
+
+/** Resident bytes of this process after a full collection (when exposed: node --expose-gc). */
+export function rss(): number {
+  globalThis.gc?.();
+  return process.memoryUsage().rss;
+}
+
 export function table(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -28,3 +48,6 @@ export function table(title: string, header: string[], rows: (string | number)[]
 }
 
 export const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A target's verdict as the tables print it. */
+export const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');

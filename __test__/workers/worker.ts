@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { DataCollector, SequentialBuffer, type BufferHandle, type CollectorHandle, type StepOf } from '../../ts/index.js';
 
 const summed = { a: { dtype: 'float64', shape: [4] }, sum: 'float64' } as const;
+const counted = { n: 'uint32' } as const;
 
 export type Task =
   /** Collect rows { w, seq } for seq = 0..rows-1, one `collect` each, then close. */
@@ -19,6 +20,12 @@ export type Task =
    * queue (`flush()`) and timing every hand-over; returns their count and the longest.
    */
   | { task: 'collectTimed'; handle: CollectorHandle<Row>; w: number; stop: Int32Array }
+  /**
+   * Read a shared buffer's `size` (a counter in shared memory) around a native read of
+   * its rows until `flags[0]` is set, counting each round in `flags[1]`; report reads
+   * that disagree with the rows or go back, and the last size.
+   */
+  | { task: 'watchSize'; handle: BufferHandle<SequentialBuffer<typeof counted>>; flags: Int32Array }
   /** Attach to a collector, collect `rows` rows, close: the registry-lifetime cycle. */
   | { task: 'cycle'; handle: CollectorHandle<Row>; rows: number };
 
@@ -99,6 +106,29 @@ async function run(t: Task): Promise<Record<string, number>> {
       }
       c.close();
       return { flushes, longestMs };
+    }
+    case 'watchSize': {
+      const b = SequentialBuffer.fromHandle(t.handle);
+      port.postMessage({ started: true });
+      let last = 0;
+      let wrong = 0;
+      let changes = 0;
+      while (Atomics.load(t.flags, 0) === 0) {
+        // The main thread only adds (and never fills the buffer): each read is at least
+        // the one before, and the rows a native read holds lie between the two reads
+        // around it.
+        const before = b.size;
+        const held = b.getData().n.length;
+        const after = b.size;
+        if (!(last <= before && before <= held && held <= after)) wrong++;
+        if (after !== last) changes++;
+        last = after;
+        Atomics.add(t.flags, 1, 1);
+        Atomics.notify(t.flags, 1);
+      }
+      const size = b.size;
+      b.close();
+      return { wrong, changes, size };
     }
     case 'cycle': {
       const c = DataCollector.fromHandle(t.handle);
