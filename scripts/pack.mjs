@@ -42,6 +42,8 @@ run(bin('esbuild'), [
   '--format=cjs',
   '--target=node20',
   `--outfile=${join(cjs, 'index.cjs')}`,
+  // The optional peer dependency stays the user's own copy, loaded only by a mongodb: pool.
+  '--external:mongodb',
   '--define:import.meta.url=__expbufImportMetaUrl',
   "--banner:js=const __expbufImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   '--log-level=warning',
