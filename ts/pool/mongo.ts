@@ -60,8 +60,14 @@ type Driver = typeof import('mongodb');
 const CONNECT_TIMEOUT_MS = INFO.defaults.connectTimeoutMs;
 /** MongoDB's document limit (`maxBsonObjectSize`), the same on every server. */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
-/** How long a writer that met another writer's items waits for the counter to pass them. */
+/** How long a writer that met another writer's items waits for the counter to move before it steps on alone. */
 const WAIT_FOR_WRITER_MS = 2000;
+/**
+ * Items per insert command: FerretDB inserts in batches of 100 and, after a failing
+ * batch, still writes the next one (an ordered insert that goes on past its error),
+ * so a command of at most 100 is ordered there too.
+ */
+const CHUNK = 100;
 const EPISODE = 0;
 const RECORD = 1;
 const TOMBSTONE = 2;
@@ -257,23 +263,17 @@ export class MongoPool<S extends Schema> implements Pool<S> {
     }
     checkPoolFields(fields, layout, `'${target.name}' at ${target.server}/${target.db}`);
     const metaIndex = saved?.metaIndex === 'wildcard' ? 'wildcard' : 'per-key';
-    // Only the missing ones: FerretDB panics on a createIndexes of indexes that all exist.
-    const existing = (await items.listIndexes().toArray().catch((e: unknown) => {
-      if ((e as { code?: unknown }).code === 26) return []; // NamespaceNotFound: no collection yet
-      throw e;
-    })) as { name?: string; key?: Record<string, unknown> }[];
-    const names = new Set(existing.map((ix) => ix.name));
+    // One at a time: FerretDB panics on a createIndexes of two or more that exist already.
     const wanted: IndexDescription[] = [
       { key: { id: 1 }, name: 'id', unique: true },
       { key: { kind: 1, time: 1 }, name: 'kind_time' },
       { key: { rows: 1 }, name: 'rows' },
     ];
     if (metaIndex === 'wildcard') wanted.push({ key: { 'meta.$**': 1 }, name: 'meta' });
-    const missing = wanted.filter((ix) => !names.has(ix.name));
-    if (missing.length > 0) await items.createIndexes(missing);
+    for (const ix of wanted) await items.createIndexes([ix]);
     const indexedKeys = new Set<string>();
     if (metaIndex === 'per-key') {
-      for (const ix of existing) {
+      for (const ix of (await items.listIndexes().toArray()) as { key?: Record<string, unknown> }[]) {
         const keys = Object.keys(ix.key ?? {});
         if (keys.length === 1 && keys[0].startsWith('meta.')) indexedKeys.add(keys[0].slice(5));
       }
@@ -371,18 +371,21 @@ export class MongoPool<S extends Schema> implements Pool<S> {
    * 1. A seq x is inserted only when every seq below x is taken (an item or a
    *    tombstone). The first item of a call goes to counter + 1 (or just above a seq
    *    this pool took), and the counter only ever holds a seq whose writer took it
-   *    that way; each further item of an ordered insert goes just above the previous
-   *    one, which is committed before the next is written. After a collision at x
-   *    (x is then taken) a writer goes on at x + 1, or above the counter.
+   *    that way, raised after the insert is acknowledged; each further item of an
+   *    ordered insert goes just above the previous one, which is committed before
+   *    the next is written (chunks of `CHUNK`, each after the last). After a
+   *    collision at x (x is then taken) a writer goes on at x + 1, or above the
+   *    counter.
    * 2. Seqs are never freed: `delete` and a failed store leave tombstones.
    * 3. So the taken seqs are always 1..M with nothing missing, and a seq commits only
    *    after every lower one has: once a follower has seen seq s, nothing below s can
    *    appear any more. Stores of many items are no different: each item is one step.
    *
    * The counter is only a hint (kept with `$max`, which FerretDB may lose: then it lags
-   * and writers step up through taken seqs). A writer that meets another's items waits
-   * up to 2 s for the counter to pass them rather than stepping through them one by
-   * one; that wait, and a unique `id`, are all the coordination there is.
+   * and writers step up through taken seqs). Writers raise it after every chunk, and a
+   * writer that meets another's items waits for it to pass them (while it moves, and
+   * up to 2 s after it last moved: its writer may have died) rather than stepping
+   * through them one by one; that wait and the unique `id` are all the coordination.
    *
    * A collision at x means that x is taken, or that the item's id is. A tombstone at x
    * tells which: it can only collide on the seq. If it lands, the id was the duplicate.
@@ -397,11 +400,14 @@ export class MongoPool<S extends Schema> implements Pool<S> {
     let i = 0;
     try {
       while (i < docs.length) {
-        const batch = docs.slice(i).map((d, j): ItemDoc => ({ _id: next + j, ...d }));
+        const batch = docs.slice(i, i + CHUNK).map((d, j): ItemDoc => ({ _id: next + j, ...d }));
         try {
           await this.#items.insertMany(batch, { ordered: true });
           for (const d of batch) held.push([d._id, d.id]);
-          i = docs.length;
+          i += batch.length;
+          next += batch.length;
+          // Each chunk: a writer waiting behind this one sees it move on.
+          await this.#raiseCounter(next - 1);
           continue;
         } catch (e) {
           const n = duplicateAt(e);
@@ -416,6 +422,7 @@ export class MongoPool<S extends Schema> implements Pool<S> {
             held.push([x, -x]);
             throw alreadyStored(String(docs[i].id), e);
           }
+          await this.#raiseCounter(held.reduce((m, [s]) => Math.max(m, s), 0));
           ({ next, patient } = await this.#after(x, patient));
         }
       }
@@ -444,10 +451,16 @@ export class MongoPool<S extends Schema> implements Pool<S> {
    * `x` (its writer is done), else (after the wait, or at once when not `patient`) x + 1.
    */
   async #after(x: number, patient: boolean): Promise<{ next: number; patient: boolean }> {
-    const deadline = Date.now() + (patient ? WAIT_FOR_WRITER_MS : 0);
+    let seen = -1;
+    let deadline = 0;
     for (let wait = 2; ; wait = Math.min(2 * wait, 50)) {
       const counter = await this.#counter();
       if (counter >= x) return { next: counter + 1, patient };
+      // Writers raise the counter chunk by chunk: while it moves, someone is at work.
+      if (counter !== seen) {
+        seen = counter;
+        deadline = Date.now() + (patient ? WAIT_FOR_WRITER_MS : 0);
+      }
       if (Date.now() >= deadline) {
         this.#high = Math.max(this.#high, x);
         return { next: x + 1, patient: false };
