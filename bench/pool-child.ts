@@ -1,6 +1,6 @@
 /**
- * Issue 5's section, in its own process, for one backend (argv: embedded | postgres
- * URL): ingest rows/s of 1,000,000 rows of { state: float32[64], action: int32,
+ * Issue 5's section, in its own process, for one backend (argv: embedded | a postgres
+ * or mongodb URL): ingest rows/s of 1,000,000 rows of { state: float32[64], action: int32,
  * reward: float32 } in batched stores (10 episodes of 1,000 steps a call), then
  * ReplayBuffer.load rows/s of all of them, and sample() µs per batch of 256. Prints JSON.
  */
@@ -40,13 +40,20 @@ for (let r = 0; r < 15; r++) {
   for (let i = 0; i < 100; i++) rb.sample();
   times.push(((performance.now() - t0) * 1000) / 100);
 }
-if (target !== 'embedded') {
+if (target.startsWith('postgres')) {
   // Leave the server as it was: drop this run's tables.
   const pg = (await import('pg')).default;
   const c = new pg.Client({ connectionString: target });
   await c.connect();
   await c.query(`DROP TABLE IF EXISTS "bench_${process.pid}_items", "bench_${process.pid}_meta"`);
   await c.end();
+} else if (target.startsWith('mongodb')) {
+  // The same for MongoDB: drop this run's collections.
+  const { MongoClient } = await import('mongodb');
+  const c = new MongoClient(target);
+  const db = c.db();
+  for (const name of [`bench_${process.pid}_items`, `bench_${process.pid}_meta`]) await db.collection(name).drop().catch(() => undefined);
+  await c.close();
 }
 await rb.close();
 rmSync(dir, { recursive: true, force: true });

@@ -43,6 +43,8 @@ export function buildLib(outDir = join(root, 'lib')) {
       '--format=cjs',
       '--target=node20',
       `--outfile=${join(cjs, 'index.cjs')}`,
+      // The optional peer dependency stays the user's own copy, loaded only by a mongodb: pool.
+      '--external:mongodb',
       '--define:import.meta.url=__expbufImportMetaUrl',
       "--banner:js=const __expbufImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
       '--log-level=warning',

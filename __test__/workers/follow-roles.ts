@@ -1,8 +1,10 @@
 /**
  * The processes of the follow test (and of examples/pool-follow.ts):
  *   producer <url> <p> <rows> <batch>  stores records { p, s } for s = 0..rows-1
- *   learner <url> <stateDir> <total>   follows the pool, saving its state after every
- *                                      pull, until its buffer holds `total` rows; then
+ *   learner <url> <stateDir> <total> [perPull]
+ *                                      follows the pool, saving its state after every
+ *                                      pull (of at most `perPull` items, when given),
+ *                                      until its buffer holds `total` rows; then
  *                                      prints {"size","unique"} and exits
  */
 import { existsSync } from 'node:fs';
@@ -21,13 +23,14 @@ if (process.argv[1]?.endsWith('follow-roles.js')) {
       await pool.store(Array.from({ length: n }, (_, i) => ({ id: `${p}-${s + i}`, step: { p, s: s + i } })));
     }
   } else if (role === 'learner') {
-    const [stateDir, total] = [a, Number(b)];
+    const [stateDir, total, perPull] = [a, Number(b), c === undefined ? undefined : Number(c)];
     await using pool = await openPool(url, { schema: followSchema });
     const buffer = new SequentialBuffer(followSchema, total + 1000);
     const user = new DataUser(buffer, { maxQueueSize: 5000 });
     const state = join(stateDir, 'learner');
     if (existsSync(state)) await user.loadState(state);
-    user.follow(pool, { pageSize: 2000 });
+    // A query limit caps what one pull moves.
+    user.follow(pool, { pageSize: 2000, ...(perPull === undefined ? {} : { query: { limit: perPull } }) });
     while (buffer.size < total) {
       const rows = await user.pull();
       await user.saveState(state);

@@ -12,6 +12,7 @@ const t0 = Date.now() - 1000;
 // #region readme
 await using pool = await openPool(join(where, 'experience'), { schema });   // embedded, no server
 // or: await openPool('postgres://user@host:5432/db?pool=runs', { schema }) (needs `pg`)
+// or: await openPool('mongodb://user@host:27017/db?pool=runs', { schema }) (needs `mongodb`)
 const [id] = await pool.store([{ meta: { vehicle: 'v1' }, steps: { state, action, reward }, terminated: false, finalState: [0.3, 0] }]);
 await pool.find({ meta: { vehicle: 'v1' }, seqLen: { min: 2 }, limit: 100 });
 await pool.count({ kind: 'record', timestamp: { from: t0 } });

@@ -99,6 +99,13 @@ function checkMeta(meta: unknown, where: string): Meta {
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an object of strings and numbers, got ${describe(meta)}`);
   for (const [k, v] of Object.entries(meta)) {
     if (k.length === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: empty key`);
+    // Every backend, not only MongoDB's: an item must fit any pool it is copied into
+    // (another backend, a Parquet export), and a query must mean the same everywhere.
+    // MongoDB reads a leading `$` as an operator and a `.` as a path into the metadata;
+    // NUL ends C strings and file names.
+    if (k.startsWith('$') || k.includes('.') || k.includes('\0')) {
+      throw invalid(`${where}: key ${JSON.stringify(k)} starts with '$' or holds '.' or NUL (a key names one metadata field, it is never an operator or a path)`);
+    }
     if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
       throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.${k}: expected a string or a finite number, got ${describe(v)}`);
     }
@@ -270,6 +277,16 @@ export function checkSample(size: unknown, options: unknown): PoolQuery {
   }
   native.checkOptions(options, 'options', ['query']);
   return checkQuery((options as { query?: unknown } | undefined)?.query);
+}
+
+/**
+ * Checks the `pool` parameter of a server URL: lowercase letters, digits and `_`, at
+ * most 41, since the name becomes table or collection names.
+ * @throws `EXPBUF_INVALID_ARGUMENT`
+ */
+export function checkPoolName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(name)) throw invalid(`url: pool name '${name}' must be lowercase letters, digits and _ (at most 41)`);
+  return name;
 }
 
 /** Checks an id given to `delete`. */

@@ -20,6 +20,7 @@ import {
   checkId,
   checkIterateOptions,
   checkPoolFields,
+  checkPoolName,
   checkQuery,
   checkSample,
   encodeItems,
@@ -93,10 +94,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
   static async open<S extends Schema>(url: string, schema: S): Promise<PostgresPool<S>> {
     const layout = poolLayout(schema);
     const parsed = new URL(url);
-    const name = parsed.searchParams.get('pool') ?? 'expbuf';
-    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(name)) {
-      throw invalid(`url: pool name '${name}' must be lowercase letters, digits and _ (at most 41)`);
-    }
+    const name = checkPoolName(parsed.searchParams.get('pool') ?? 'expbuf');
     parsed.searchParams.delete('pool');
     let pgModule: typeof import('pg');
     try {
