@@ -15,3 +15,5 @@ if (only === undefined || only === 'threads') await runThreadBench();
 if (only === undefined || only === 'state') runStateBench();
 if (only === undefined || only === 'pool') await runPoolBench();
 if (only === undefined || only === 'replay') runReplayBench();
+// tfjs loads only for this section.
+if (only === undefined || only === 'dqn') (await import('./dqn-backends.js')).runDqnBackendBench();
