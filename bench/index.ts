@@ -17,3 +17,5 @@ if (only === undefined || only === 'state') runStateBench();
 if (only === undefined || only === 'pool') await runPoolBench();
 if (only === undefined || only === 'replay') runReplayBench();
 if (only === undefined || only === 'parquet') await runParquetBench();
+// tfjs loads only for this section.
+if (only === undefined || only === 'dqn') (await import('./dqn-backends.js')).runDqnBackendBench();

@@ -7,6 +7,16 @@ export const transitionSchema = {
   done: 'uint8',
 } as const;
 
+/**
+ * A CartPole step's own fields in a `ReplayBuffer` (which adds `nextState`,
+ * `terminated`, `truncated` and `env`), as the main job collects it.
+ */
+export const replaySchema = {
+  state: { dtype: 'float32', shape: [4] },
+  action: 'int32',
+  reward: 'float32',
+} as const;
+
 /** Options of {@link CartPole.reset}. */
 export interface CartPoleResetOptions {
   /**

@@ -378,9 +378,18 @@ impl Schema {
             .join(", ")
     }
 
-    /// `SchemaMismatch` naming `what` (e.g. "the state") unless `other` equals this schema.
+    /// `SchemaMismatch` naming `what` (e.g. "the state") unless `other` has the same
+    /// fields: names, dtypes and shapes, in order. How a step may give a field (a flag's
+    /// booleans, an optional field's default) is not compared: it is not part of the
+    /// stored rows, and a saved state's manifest does not record it.
     pub fn expect_same(&self, other: &Schema, what: &str, ours: &str) -> Result<()> {
-        if self == other {
+        let same = self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&other.fields)
+                .all(|(a, b)| a.name == b.name && a.kind == b.kind);
+        if same {
             return Ok(());
         }
         Err(Error::new(
@@ -458,5 +467,19 @@ mod tests {
             obj(vec![("dtype", s("int8")), ("shap", Value::Null)])
         )]))
         .contains("unknown key 'shap'"));
+    }
+
+    #[test]
+    fn same_fields_whatever_marks_flags_and_defaults() {
+        let plain = |name: &str| Field::typed(name, Dtype::Uint8, &[]).expect("field");
+        let stored = Schema::new(vec![plain("terminated"), plain("env")]).expect("schema");
+        let step = Schema::new(vec![plain("terminated").as_flag(), plain("env")]).expect("schema");
+        step.expect_same(&stored, "the state", "the user")
+            .expect("same rows");
+        let other = Schema::new(vec![plain("terminated"), plain("envs")]).expect("schema");
+        let err = step
+            .expect_same(&other, "the state", "the user")
+            .expect_err("renamed");
+        assert_eq!(err.code, crate::ErrorCode::SchemaMismatch);
     }
 }
