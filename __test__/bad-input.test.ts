@@ -117,8 +117,12 @@ describe('the generated encoder and the generic checks agree on every step', () 
   /** The generic path, as the encoder's `slow` runs it (ts/rows/encoder.ts): the object, then each field in order. */
   const generic = (step: unknown, cols: ReturnType<typeof columns>): void => {
     checkObject(layout, step, 'step');
-    layout.typed.forEach((f, i) => writeValue(f, step[f.name], cols[i], 0));
-    layout.any.forEach((f) => serializeValue(f, step[f.name]));
+    layout.typed.forEach((f, i) => {
+      writeValue(f, step[f.name], cols[i], 0);
+    });
+    layout.any.forEach((f) => {
+      serializeValue(f, step[f.name]);
+    });
   };
   /** What `fn` threw (its code and message), or the columns it wrote. */
   const outcome = (fn: (cols: ReturnType<typeof columns>) => void) => {

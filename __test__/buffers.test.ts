@@ -89,7 +89,11 @@ describe('SequentialBuffer (pamiq-core behaviours)', () => {
 describe('RandomReplacementBuffer', () => {
   it('computes the replace probability from the expected survival length as pamiq-core', () => {
     const gamma = 0.5772156649015329;
-    for (const [m, l] of [[100, 1000], [1000, 100_000], [10, 50]]) {
+    for (const [m, l] of [
+      [100, 1000],
+      [1000, 100_000],
+      [10, 50],
+    ]) {
       const expected = Math.min(1, Math.max(0, (m / l) * (Math.log(m) + gamma)));
       expect(RandomReplacementBuffer.computeReplaceProbabilityFromExpectedSurvivalLength(m, l)).toBeCloseTo(expected, 12);
     }

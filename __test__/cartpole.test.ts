@@ -105,7 +105,8 @@ describe('CartPole is Gymnasium CartPole-v1', () => {
         steps++;
         if (err === 0) exactSteps++;
         if (!(err <= STATE_TOLERANCE)) failures.push(`${at}: state ${Array.from(env.state)} vs ${ep.states[t]} (${err})`);
-        if (Array.from(r.observation).join() !== ep.observations[t].join()) failures.push(`${at}: observation ${Array.from(r.observation)} vs ${ep.observations[t]}`);
+        if (Array.from(r.observation).join() !== ep.observations[t].join())
+          failures.push(`${at}: observation ${Array.from(r.observation)} vs ${ep.observations[t]}`);
         if (r.reward !== ep.rewards[t]) failures.push(`${at}: reward ${r.reward} vs ${ep.rewards[t]}`);
         if (r.done !== ep.terminated[t]) failures.push(`${at}: terminated ${r.done} vs ${ep.terminated[t]}`);
         if (r.truncated !== ep.truncated[t]) failures.push(`${at}: truncated ${r.truncated} vs ${ep.truncated[t]}`);

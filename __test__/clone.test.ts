@@ -43,7 +43,15 @@ describe('a built clone as a dependency', () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'out', typeRoots: [join(repo, 'node_modules', '@types')], types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          outDir: 'out',
+          typeRoots: [join(repo, 'node_modules', '@types')],
+          types: ['node'],
+        },
         files: ['esm.mts', 'cjs.cts'],
       }),
     );

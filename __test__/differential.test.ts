@@ -5,11 +5,7 @@ import { RandomReplacementBuffer, ReservoirBuffer, SequentialBuffer } from '../t
 
 const schema = { obs: { dtype: 'float32', shape: [2] }, action: 'int16', tag: 'any' } as const;
 
-type Op =
-  | { op: 'add'; v: number }
-  | { op: 'addBatch'; n: number; v: number }
-  | { op: 'sample'; k: number; replacement: boolean }
-  | { op: 'getData' };
+type Op = { op: 'add'; v: number } | { op: 'addBatch'; n: number; v: number } | { op: 'sample'; k: number; replacement: boolean } | { op: 'getData' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('add' as const), v: fc.integer({ min: -1000, max: 1000 }) }),
@@ -55,10 +51,13 @@ function run(a: Buf, b: Buf, ops: Op[]): void {
 
 const pairs: [string, (max: number, seed: number) => [Buf, Buf]][] = [
   ['SequentialBuffer', (m, seed) => [new SequentialBuffer(schema, m, { seed }), new ReferenceSequentialBuffer(schema, m, { seed })]],
-  ['RandomReplacementBuffer p=0.6', (m, seed) => [
-    new RandomReplacementBuffer(schema, m, { seed, replaceProbability: 0.6 }),
-    new ReferenceRandomReplacementBuffer(schema, m, { seed, replaceProbability: 0.6 }),
-  ]],
+  [
+    'RandomReplacementBuffer p=0.6',
+    (m, seed) => [
+      new RandomReplacementBuffer(schema, m, { seed, replaceProbability: 0.6 }),
+      new ReferenceRandomReplacementBuffer(schema, m, { seed, replaceProbability: 0.6 }),
+    ],
+  ],
   ['RandomReplacementBuffer p=1', (m, seed) => [new RandomReplacementBuffer(schema, m, { seed }), new ReferenceRandomReplacementBuffer(schema, m, { seed })]],
   ['ReservoirBuffer', (m, seed) => [new ReservoirBuffer(schema, m, { seed }), new ReferenceReservoirBuffer(schema, m, { seed })]],
 ];
@@ -66,15 +65,10 @@ const pairs: [string, (max: number, seed: number) => [Buf, Buf]][] = [
 describe.each(pairs)('%s: native and TS reference agree', (_name, make) => {
   it('on random operation sequences (same seed → same getData and sample)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 50 }),
-        fc.integer({ min: 0, max: 2 ** 53 - 1 }),
-        fc.array(opArb, { maxLength: 40 }),
-        (max, seed, ops) => {
-          const [a, b] = make(max, seed);
-          run(a, b, ops);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 2 ** 53 - 1 }), fc.array(opArb, { maxLength: 40 }), (max, seed, ops) => {
+        const [a, b] = make(max, seed);
+        run(a, b, ops);
+      }),
       { numRuns: 150 },
     );
   });

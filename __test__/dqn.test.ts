@@ -14,7 +14,10 @@ const n = 16;
 
 function batch(seed: number): DqnBatch {
   let s = seed;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const r = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
   return {
     state: Float32Array.from({ length: n * 4 }, r),
     action: Int32Array.from({ length: n }, () => (r() > 0 ? 1 : 0)),
@@ -75,7 +78,10 @@ describe.each(['cpu', 'wasm'] as const)('DoubleDqn on %s', (backend) => {
     const { absTdErrors, loss } = net.trainStep(b);
     for (let i = 0; i < n; i++) expect(absTdErrors[i]).toBeCloseTo(expected[i], 4);
     const huber = (d: number) => (d <= 1 ? 0.5 * d * d : d - 0.5);
-    expect(loss).toBeCloseTo(expected.reduce((s, d, i) => s + (b.weights[i] * huber(d)) / n, 0), 4);
+    expect(loss).toBeCloseTo(
+      expected.reduce((s, d, i) => s + (b.weights[i] * huber(d)) / n, 0),
+      4,
+    );
     net.dispose();
   });
 

@@ -51,7 +51,9 @@ describe('handles', () => {
     expect(code(() => SequentialBuffer.fromHandle({ kind: 'expbuf.buffer', id: ch.id } as never))).toMatch(/^EXPBUF_(INVALID_ARGUMENT|CLOSED)$/);
     expect(code(() => SequentialBuffer.fromHandle({ kind: 'expbuf.buffer', id: rb.handle().id } as never))).toMatch(/^EXPBUF_(INVALID_ARGUMENT|CLOSED)$/);
     // Another kind of buffer behind a good id: named.
-    expect(() => ReservoirBuffer.fromHandle(b.handle() as never)).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('sequential') }));
+    expect(() => ReservoirBuffer.fromHandle(b.handle() as never)).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('sequential') }),
+    );
     for (const id of [0, -1, 1.5, 2 ** 60, Number.NaN, 123_456_789]) {
       expect(code(() => SequentialBuffer.fromHandle({ kind: 'expbuf.buffer', id } as never))).toMatch(/^EXPBUF_(INVALID_ARGUMENT|CLOSED)$/);
     }

@@ -61,7 +61,9 @@ describe('printing', () => {
     const rb = new ReplayBuffer({ pool, maxSize: 10, nStep: 3, priority: { alpha: 0.5 } });
     await rb.load();
     const s = show(rb);
-    expect(s).toMatch(/^ReplayBuffer \{ size: 2, inserted: 2, sampled: 0, episodes: 1, maxSize: 10, fields: \{ state: 'float32', action: 'int32', reward: 'float32' \}, nStep: 3, gamma: 0.99, priority: \{ alpha: 0.5, beta: 0.4, epsilon: 0.000001 \}/);
+    expect(s).toMatch(
+      /^ReplayBuffer \{ size: 2, inserted: 2, sampled: 0, episodes: 1, maxSize: 10, fields: \{ state: 'float32', action: 'int32', reward: 'float32' \}, nStep: 3, gamma: 0.99, priority: \{ alpha: 0.5, beta: 0.4, epsilon: 0.000001 \}/,
+    );
     expect(s).toContain('pool: EmbeddedPool');
     expect(s).not.toMatch(internals);
     await rb.close();

@@ -52,38 +52,47 @@ async function ioFailure(p: Promise<unknown>, os: string | string[]): Promise<Ex
 }
 
 describe('file-system failures are EXPBUF_IO with the OS error as cause', () => {
-  it(asRoot ? 'a full filesystem (ENOSPC): saveState leaves no partial state and the previous one whole' : 'a directory without write permission (EACCES)', async () => {
-    const dir = join(mnt, 'state');
-    if (!asRoot) {
-      chmodSync(mnt, 0o555);
-      await ioFailure(big().saveState(dir), 'EACCES');
-      return;
-    }
-    const small = new SequentialBuffer({ v: 'float32' }, 4);
-    small.add({ v: 1 });
-    await small.saveState(dir);
-    const b = big();
-    const before = b.getData();
-    const err = await ioFailure(b.saveState(dir), 'ENOSPC');
-    expect(err.message).toContain(mnt);
-    // Nothing changed: the buffer, and the previous state, which still loads.
-    expect(b.getData()).toEqual(before);
-    const check = new SequentialBuffer({ v: 'float32' }, 4);
-    await check.loadState(dir);
-    expect([...check.getData().v]).toEqual([1]);
-    // The staging directory of the failed save is gone.
-    expect(readdirSync(mnt).filter((f) => f.includes('.expbuf-tmp-'))).toEqual([]);
-    // A replay buffer's state, a user's, and a pool's store fail the same way.
-    const rb = new ReplayBuffer({ schema: { state: { dtype: 'float32', shape: [1024] }, action: 'int32', reward: 'float32' }, maxSize: 600, seed: 1 });
-    rb.addBatch({ state: new Float32Array(512 * 1024), action: new Int32Array(512), reward: new Float32Array(512), nextState: new Float32Array(512 * 1024), terminated: new Uint8Array(512) });
-    await ioFailure(rb.saveState(join(mnt, 'replay')), 'ENOSPC');
-    const user = new DataUser(big());
-    await ioFailure(user.saveState(join(mnt, 'user')), 'ENOSPC');
-    const pool = await openPool(join(mnt, 'pool'), { schema: { v: { dtype: 'float32', shape: [1024] } } });
-    await ioFailure(pool.store([{ steps: { v: new Float32Array(600 * 1024) } }]), 'ENOSPC');
-    expect(await pool.count()).toBe(0);
-    await pool.close();
-  });
+  it(
+    asRoot ? 'a full filesystem (ENOSPC): saveState leaves no partial state and the previous one whole' : 'a directory without write permission (EACCES)',
+    async () => {
+      const dir = join(mnt, 'state');
+      if (!asRoot) {
+        chmodSync(mnt, 0o555);
+        await ioFailure(big().saveState(dir), 'EACCES');
+        return;
+      }
+      const small = new SequentialBuffer({ v: 'float32' }, 4);
+      small.add({ v: 1 });
+      await small.saveState(dir);
+      const b = big();
+      const before = b.getData();
+      const err = await ioFailure(b.saveState(dir), 'ENOSPC');
+      expect(err.message).toContain(mnt);
+      // Nothing changed: the buffer, and the previous state, which still loads.
+      expect(b.getData()).toEqual(before);
+      const check = new SequentialBuffer({ v: 'float32' }, 4);
+      await check.loadState(dir);
+      expect([...check.getData().v]).toEqual([1]);
+      // The staging directory of the failed save is gone.
+      expect(readdirSync(mnt).filter((f) => f.includes('.expbuf-tmp-'))).toEqual([]);
+      // A replay buffer's state, a user's, and a pool's store fail the same way.
+      const rb = new ReplayBuffer({ schema: { state: { dtype: 'float32', shape: [1024] }, action: 'int32', reward: 'float32' }, maxSize: 600, seed: 1 });
+      rb.addBatch({
+        state: new Float32Array(512 * 1024),
+        action: new Int32Array(512),
+        reward: new Float32Array(512),
+        nextState: new Float32Array(512 * 1024),
+        terminated: new Uint8Array(512),
+      });
+      await ioFailure(rb.saveState(join(mnt, 'replay')), 'ENOSPC');
+      const user = new DataUser(big());
+      await ioFailure(user.saveState(join(mnt, 'user')), 'ENOSPC');
+      const pool = await openPool(join(mnt, 'pool'), { schema: { v: { dtype: 'float32', shape: [1024] } } });
+      await ioFailure(pool.store([{ steps: { v: new Float32Array(600 * 1024) } }]), 'ENOSPC');
+      expect(await pool.count()).toBe(0);
+      await pool.close();
+    },
+  );
 
   it.runIf(asRoot)('a read-only filesystem (EROFS): saves, stores and state stores fail, and loads still work', async () => {
     const dir = join(mnt, 'state');

@@ -82,6 +82,13 @@ describe('learning curve', () => {
   it('writes the same numbers as CSV, in env-step order', () => {
     const lines = learningCurveCsv(curve).trim().split('\n');
     expect(lines[0]).toBe('env_step,kind,episode,return,moving_mean_2');
-    expect(lines.slice(1)).toEqual(['20,episode,1,20,20', '60,episode,2,40,30', '160,episode,3,100,70', '500,evaluation,,250,', '660,episode,4,500,300', '1000,evaluation,,480,']);
+    expect(lines.slice(1)).toEqual([
+      '20,episode,1,20,20',
+      '60,episode,2,40,30',
+      '160,episode,3,100,70',
+      '500,evaluation,,250,',
+      '660,episode,4,500,300',
+      '1000,evaluation,,480,',
+    ]);
   });
 });

@@ -22,7 +22,11 @@ async function start(...args: string[]): Promise<string[]> {
 
 /** The newest state's trainer file. */
 function savedTrainer(): { adam: { iterations: number }; progress: { gradientSteps: number; envSteps: number; episodes: unknown[]; evaluations: unknown[] } } {
-  const newest = readdirSync(dir).filter((f) => f.endsWith('.state')).sort().at(-1) ?? '';
+  const newest =
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.state'))
+      .sort()
+      .at(-1) ?? '';
   return JSON.parse(readFileSync(join(dir, newest, 'trainer', 'dqn.json'), 'utf8'));
 }
 
@@ -55,7 +59,14 @@ describe('main job', () => {
 
   it('resumes: buffer, counts, curve and optimizer continue', async () => {
     const out = await start('--steps', '1000', '--resume');
-    expect(out[0]).toBe(`resumed from ${join(dir, readdirSync(dir).filter((f) => f.endsWith('.state')).sort()[0])}: 3000 steps held, ${first.progress.gradientSteps} gradient steps, 3000 env steps, ${first.progress.episodes.length} episodes done`);
+    expect(out[0]).toBe(
+      `resumed from ${join(
+        dir,
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.state'))
+          .sort()[0],
+      )}: 3000 steps held, ${first.progress.gradientSteps} gradient steps, 3000 env steps, ${first.progress.episodes.length} episodes done`,
+    );
     expect(out.join('\n')).toContain('1000 env steps this run (4000 in all)');
     const second = savedTrainer();
     expect(second.progress.envSteps).toBe(4000);

@@ -68,7 +68,15 @@ describe('installed from the packed tarballs', () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'out', typeRoots: [join(repo, 'node_modules', '@types')], types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          outDir: 'out',
+          typeRoots: [join(repo, 'node_modules', '@types')],
+          types: ['node'],
+        },
         files: ['esm.mts', 'cjs.cts'],
       }),
     );
@@ -79,8 +87,28 @@ describe('installed from the packed tarballs', () => {
 
     // A misspelt field is a type error, in both module kinds.
     for (const ext of ['mts', 'cts']) {
-      writeFileSync(join(dir, `bad.${ext}`), `import { SequentialBuffer } from 'expbuf';\nconst b = new SequentialBuffer({ reward: 'float32' }, 10);\nb.add({ rewrad: 1 });\n`);
-      const r = spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', join(repo, 'node_modules', '@types'), '--types', 'node', join(dir, `bad.${ext}`)], { env, encoding: 'utf8' });
+      writeFileSync(
+        join(dir, `bad.${ext}`),
+        `import { SequentialBuffer } from 'expbuf';\nconst b = new SequentialBuffer({ reward: 'float32' }, 10);\nb.add({ rewrad: 1 });\n`,
+      );
+      const r = spawnSync(
+        process.execPath,
+        [
+          tsc,
+          '--strict',
+          '--noEmit',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--typeRoots',
+          join(repo, 'node_modules', '@types'),
+          '--types',
+          'node',
+          join(dir, `bad.${ext}`),
+        ],
+        { env, encoding: 'utf8' },
+      );
       expect(r.status).not.toBe(0);
       expect(r.stdout).toContain('rewrad');
     }
@@ -99,7 +127,9 @@ describe('installed from the packed tarballs', () => {
   it('the root tarball holds compiled JS and types only, within its size bound', () => {
     const files = execFileSync('tar', ['tzf', rootTgz], { encoding: 'utf8' }).trim().split('\n');
     const size = statSync(rootTgz).size;
-    console.log(`root tarball: ${(size / 1024).toFixed(1)} KiB, ${files.length} files; platform tarball: ${(statSync(platformTgz).size / 1024).toFixed(1)} KiB`);
+    console.log(
+      `root tarball: ${(size / 1024).toFixed(1)} KiB, ${files.length} files; platform tarball: ${(statSync(platformTgz).size / 1024).toFixed(1)} KiB`,
+    );
     expect(files.filter((f) => /\.rs$|\/target\/|__test__|\.test\.|\/src\/|(?<!\.d)\.ts$|\.node$/.test(f))).toEqual([]);
     expect(files).toContain('package/lib/esm/ts/index.js');
     expect(files).toContain('package/lib/cjs/index.cjs');

@@ -53,7 +53,14 @@ interface Read {
   fields: Record<string, string>;
   final_state: (string | null)[];
   final_states: number;
-  files: { path: string; rows: number; row_groups: number; schema_metadata: string[]; expbuf: { partitionBy: string[]; fields: unknown[]; meta: { key: string; type: string }[] }; codec: string }[];
+  files: {
+    path: string;
+    rows: number;
+    row_groups: number;
+    schema_metadata: string[];
+    expbuf: { partitionBy: string[]; fields: unknown[]; meta: { key: string; type: string }[] };
+    codec: string;
+  }[];
   duckdb_counts: Record<string, number>;
 }
 
@@ -90,17 +97,17 @@ beforeAll(async () => {
   python = await ensurePython();
   pool = await openPool(join(root, 'pool'), { schema });
   const items = [];
-  let t = 1_700_000_000_000.125;
+  const t = 1_700_000_000_000.125;
   for (let e = 0; e < 24; e++) {
     const len = 1 + ((e * 7) % 13);
     const state = Float32Array.from({ length: len * 6 }, (_, i) => e + i / 8 - 0.3);
-    const action = Int32Array.from({ length: len }, (_, i) => (i * e) % 5 - 2);
+    const action = Int32Array.from({ length: len }, (_, i) => ((i * e) % 5) - 2);
     const reward = Float64Array.from({ length: len }, (_, i) => Math.PI * i - e);
     const flags = Uint8Array.from({ length: len * 4 }, (_, i) => (i * 37 + e) % 256);
     items.push({
       id: `e${String(e).padStart(2, '0')}`,
       meta: { vehicle: VEHICLES[e % 4], driver: e % 3, ...(e % 5 === 0 ? { note: `n${e}` } : {}) },
-      startTime: (t += 1000.5),
+      startTime: t + 1000.5 * (e + 1),
       steps: { state, action, reward, flags },
       terminated: e % 3 !== 0,
       ...(e % 2 === 0 ? { finalState: Float32Array.from({ length: 6 }, (_, i) => -e - i) } : {}),
@@ -151,7 +158,16 @@ describe('exportParquet', () => {
       final_state: 'fixed_size_list<item: float not null>[6]',
     });
     // The pool's rows in the same order (id, step), column by column.
-    const want = { id: [] as string[], kind: [] as string[], step: [] as number[], time: [] as number[], terminated: [] as (boolean | null)[], vehicle: [] as string[], driver: [] as number[], final_state: [] as (string | null)[] };
+    const want = {
+      id: [] as string[],
+      kind: [] as string[],
+      step: [] as number[],
+      time: [] as number[],
+      terminated: [] as (boolean | null)[],
+      vehicle: [] as string[],
+      driver: [] as number[],
+      final_state: [] as (string | null)[],
+    };
     for (const it of all) {
       const len = it.kind === 'episode' ? it.seqLen : 1;
       for (let s = 0; s < len; s++) {
@@ -226,14 +242,29 @@ describe('exportParquet', () => {
     expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('x');
 
     const dir2 = fresh('lacks');
-    await expect(exportParquet(pool, dir2, { partitionBy: ['note'] })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringMatching(/item 'e01' has no meta key 'note'/) });
+    await expect(exportParquet(pool, dir2, { partitionBy: ['note'] })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringMatching(/item 'e01' has no meta key 'note'/),
+    });
     expect(existsSync(dir2)).toBe(false);
     expect(readdirSync(root).filter((f) => f.includes('.expbuf-tmp-'))).toEqual([]);
 
-    await expect(exportParquet(pool, fresh('x'), { partitonBy: ['vehicle'] } as never)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining("unknown option 'partitonBy'") });
-    await expect(exportParquet(pool, fresh('x'), { partitionBy: 'vehicle' } as never)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('options.partitionBy') });
-    await expect(exportParquet(pool, fresh('x'), { partitionBy: ['reward'] })).rejects.toMatchObject({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("'reward'") });
-    await expect(importParquet(fresh('x'), pool, { pagesize: 3 } as never)).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining("unknown option 'pagesize'") });
+    await expect(exportParquet(pool, fresh('x'), { partitonBy: ['vehicle'] } as never)).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining("unknown option 'partitonBy'"),
+    });
+    await expect(exportParquet(pool, fresh('x'), { partitionBy: 'vehicle' } as never)).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining('options.partitionBy'),
+    });
+    await expect(exportParquet(pool, fresh('x'), { partitionBy: ['reward'] })).rejects.toMatchObject({
+      code: 'EXPBUF_SCHEMA_MISMATCH',
+      message: expect.stringContaining("'reward'"),
+    });
+    await expect(importParquet(fresh('x'), pool, { pagesize: 3 } as never)).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining("unknown option 'pagesize'"),
+    });
     await expect(importParquet(fresh('missing'), pool)).rejects.toMatchObject({ code: 'EXPBUF_IO', cause: expect.objectContaining({ code: 'ENOENT' }) });
   });
 });
@@ -272,7 +303,10 @@ describe('importParquet refuses bad datasets and stores nothing', () => {
     const dir = fresh('shape');
     await exportParquet(pool, dir);
     await using other = await openPool(fresh('other'), { schema: { ...schema, state: { dtype: 'float32', shape: [6] } } });
-    await expect(importParquet(dir, other)).rejects.toMatchObject({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("column 'state' is float32[2, 3] in the dataset, float32[6] in the pool") });
+    await expect(importParquet(dir, other)).rejects.toMatchObject({
+      code: 'EXPBUF_SCHEMA_MISMATCH',
+      message: expect.stringContaining("column 'state' is float32[2, 3] in the dataset, float32[6] in the pool"),
+    });
   });
 
   it('a store that fails part-way (an id the pool holds) deletes what the call stored', async () => {
@@ -284,9 +318,15 @@ describe('importParquet refuses bad datasets and stores nothing', () => {
     const order = await probe.find();
     const last = order[order.length - 1];
     await using target = await openPool(fresh('target'), { schema });
-    const input = last.kind === 'episode' ? { id: last.id, meta: last.meta, startTime: last.startTime, steps: last.steps } : { id: last.id, meta: last.meta, timestamp: last.timestamp, step: last.step };
+    const input =
+      last.kind === 'episode'
+        ? { id: last.id, meta: last.meta, startTime: last.startTime, steps: last.steps }
+        : { id: last.id, meta: last.meta, timestamp: last.timestamp, step: last.step };
     await target.store([input]);
-    await expect(importParquet(dir, target, { pageSize: 4 })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(`'${last.id}' is already stored`) });
+    await expect(importParquet(dir, target, { pageSize: 4 })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining(`'${last.id}' is already stored`),
+    });
     expect((await target.find()).map((it) => it.id)).toEqual([last.id]);
   });
 });

@@ -1,14 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  Agent,
-  DataBuffer,
-  DataCollector,
-  DataCollectorsDict,
-  DataUser,
-  DataUsersDict,
-  SequentialBuffer,
-  Trainer,
-} from '../ts/index.js';
+import { Agent, DataBuffer, DataCollector, type DataCollectorsDict, DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
 import { ReferenceSequentialBuffer } from '../reference/buffers.js';
 import { native } from '../ts/native/binding.js';
 import { RowWriter } from '../ts/rows/writer.js';
@@ -83,7 +74,10 @@ describe('DataUser and DataCollector', () => {
     const { ring, view } = native.queueRing(queue);
     const published: number[] = [];
     const writer = new RowWriter(layout, view, {
-      publish: (tail) => (published.push(tail), native.ringPublish(ring, tail)),
+      publish: (tail) => {
+        published.push(tail);
+        return native.ringPublish(ring, tail);
+      },
       spill: () => native.ringSpill(ring),
     });
     for (let i = 0; i < 5; i++) writer.put(step(i), i);
@@ -168,7 +162,7 @@ describe('DataUser and DataCollector', () => {
     expect(user.countDataAddedSince(Date.now() + 1000)).toBe(0);
   });
 
-  it('works with the seed\'s user-written SimpleBuffer', () => {
+  it("works with the seed's user-written SimpleBuffer", () => {
     const buffer = new SimpleBuffer<unknown>(['observation', 'action', 'reward'], 3);
     const user = new DataUser(buffer);
     user.collector.collect({ observation: [0.5, 1], action: 1, reward: 1.0 });
@@ -183,9 +177,7 @@ describe('DataUser and DataCollector', () => {
     expect(user.collector.droppedCount).toBe(2);
     expect(buffer.getData().action).toEqual([2, 3, 4]);
     expect(user.size).toBe(3);
-    expect(() => user.collector.collect({ observation: 1, action: 1 } as never)).toThrow(
-      expect.objectContaining({ code: 'EXPBUF_MISSING_FIELD' }),
-    );
+    expect(() => user.collector.collect({ observation: 1, action: 1 } as never)).toThrow(expect.objectContaining({ code: 'EXPBUF_MISSING_FIELD' }));
   });
 
   it('feeds a TS reference buffer through the same pipeline', () => {

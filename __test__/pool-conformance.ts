@@ -181,9 +181,12 @@ export function poolConformance(name: string, open: Opener): void {
         ['count', () => pool.count(7 as never)],
         ['sample', () => pool.sample(-1)],
         ['delete', () => pool.delete(3 as never)],
-        ['iterate', async () => {
-          for await (const _ of pool.iterate({}, { pageSize: 1e9 })) void _;
-        }],
+        [
+          'iterate',
+          async () => {
+            for await (const _ of pool.iterate({}, { pageSize: 1e9 })) void _;
+          },
+        ],
       ];
       for (const [name, call] of calls) {
         let p: Promise<unknown> | undefined;

@@ -20,20 +20,32 @@ describe('openPool', () => {
     await a.close();
     await using b = await openPool(dir, { schema: poolSchema });
     expect(await b.count()).toBe(1);
-    await expect(openPool('redis://localhost/x', { schema: poolSchema })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining("'redis:'") });
-    await expect(openPool(join(root, 'any'), { schema: { x: 'any' } })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining("'x'") });
+    await expect(openPool('redis://localhost/x', { schema: poolSchema })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining("'redis:'"),
+    });
+    await expect(openPool(join(root, 'any'), { schema: { x: 'any' } })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining("'x'"),
+    });
   });
 
   it('every backend refuses metadata keys that start with $ or hold . or NUL (items must fit any backend)', async () => {
     await using pool = await openPool(join(root, 'keys'), { schema: poolSchema });
-    await expect(pool.store([{ meta: { 'a.b': 1 }, step: { state: [1, 2, 3], action: 1, reward: 0 } }])).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('items[0].meta') });
+    await expect(pool.store([{ meta: { 'a.b': 1 }, step: { state: [1, 2, 3], action: 1, reward: 0 } }])).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining('items[0].meta'),
+    });
     await expect(pool.count({ meta: { $gt: 1 } })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('query.meta') });
   });
 
   it('an embedded pool is open in one process at a time', async () => {
     const dir = join(root, 'locked');
     await using a = await openPool(dir, { schema: poolSchema });
-    await expect(openPool(dir, { schema: poolSchema })).rejects.toMatchObject({ code: 'EXPBUF_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    await expect(openPool(dir, { schema: poolSchema })).rejects.toMatchObject({
+      code: 'EXPBUF_LOCKED',
+      message: expect.stringContaining(`process ${process.pid}`),
+    });
     expect(await a.count()).toBe(0);
   });
 });
@@ -98,8 +110,14 @@ describe('MongoDB', () => {
     await using pool = await openPool(fresh(), { schema: poolSchema });
     const step = { state: [1, 2, 3], action: 1, reward: 0 };
     for (const key of ['$where', 'a.b', 'a\0b']) {
-      await expect(pool.store([{ meta: { [key]: 1 }, step }])).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining(JSON.stringify(key)) });
-      await expect(pool.find({ meta: { [key]: 1 } })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('query.meta') });
+      await expect(pool.store([{ meta: { [key]: 1 }, step }])).rejects.toMatchObject({
+        code: 'EXPBUF_INVALID_ARGUMENT',
+        message: expect.stringContaining(JSON.stringify(key)),
+      });
+      await expect(pool.find({ meta: { [key]: 1 } })).rejects.toMatchObject({
+        code: 'EXPBUF_INVALID_ARGUMENT',
+        message: expect.stringContaining('query.meta'),
+      });
     }
     expect(await pool.count()).toBe(0);
   });
@@ -162,7 +180,11 @@ describe('MongoDB', () => {
     const { MongoClient } = await import('mongodb');
     const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
     try {
-      await client.db().collection('expbuf_probe').aggregate([{ $sample: { size: 1 } }]).toArray();
+      await client
+        .db()
+        .collection('expbuf_probe')
+        .aggregate([{ $sample: { size: 1 } }])
+        .toArray();
       return true;
     } catch {
       return false;

@@ -110,7 +110,8 @@ describe('transitions against the model', () => {
     rb.add({ state: [0, 0], action: 0, reward: 1, nextState: [0, 1], terminated: false, env: 0 });
     rb.add({ state: [1, 0], action: 10, reward: 2, nextState: [1, 1], terminated: false, env: 1 });
     rb.add({ state: [0, 1], action: 1, reward: 1, nextState: [0, 99], terminated: true, env: 0 });
-    for (let t = 1; t < 4; t++) rb.add({ state: [1, t], action: 10 + t, reward: 2, nextState: [1, t === 3 ? 77 : t + 1], terminated: false, truncated: t === 3, env: 1 });
+    for (let t = 1; t < 4; t++)
+      rb.add({ state: [1, t], action: 10 + t, reward: 2, nextState: [1, t === 3 ? 77 : t + 1], terminated: false, truncated: t === 3, env: 1 });
     const b = rb.sample(400);
     const seen = new Set<number>();
     for (let k = 0; k < 400; k++) {
@@ -196,7 +197,9 @@ describe('prioritized replay', () => {
     // Id 0 was overwritten: ignored, the rest applied.
     expect(rb.updatePriorities([0, 4], [5, 1])).toBe(1);
     const before = rb.stats;
-    expect(() => rb.updatePriorities([5], [1])).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('ids[0]') }));
+    expect(() => rb.updatePriorities([5], [1])).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('ids[0]') }),
+    );
     expect(rb.stats).toEqual(before);
   });
 });
@@ -234,7 +237,16 @@ describe('sequences', () => {
       [0, 3, true],
       [1, 5, false],
     ] as const) {
-      for (let t = 0; t < len; t++) rb.add({ state: [env, t], action: t, reward: 1, nextState: [env, t + 1], terminated: terminated && t === len - 1, truncated: !terminated && t === len - 1, env });
+      for (let t = 0; t < len; t++)
+        rb.add({
+          state: [env, t],
+          action: t,
+          reward: 1,
+          nextState: [env, t + 1],
+          terminated: terminated && t === len - 1,
+          truncated: !terminated && t === len - 1,
+          env,
+        });
     }
     const e = rb.sampleEpisodes(10);
     expect(e.T).toBe(Math.max(...e.lengths));
@@ -255,10 +267,16 @@ describe('rate limiter', () => {
   it('allows exactly S + n ≤ spi · (I − minSize) + tolerance; a refused sample changes nothing and draws nothing', () => {
     const rb = limited(8);
     const twin = limited(8);
-    for (let i = 0; i < 9; i++) [rb, twin].forEach((b) => one(b, i));
+    for (let i = 0; i < 9; i++)
+      [rb, twin].forEach((b) => {
+        one(b, i);
+      });
     expect(rb.canSample(1)).toBe(false);
     expect(() => rb.sample(1)).toThrow(expect.objectContaining({ code: 'EXPBUF_RATE_LIMITED' }));
-    for (let i = 9; i < 12; i++) [rb, twin].forEach((b) => one(b, i));
+    for (let i = 9; i < 12; i++)
+      [rb, twin].forEach((b) => {
+        one(b, i);
+      });
     // I = 12: 2 · 2 + 5 = 9 steps may be sampled in all.
     expect(rb.canSample(9)).toBe(true);
     expect(rb.canSample(10)).toBe(false);
@@ -304,7 +322,10 @@ describe('rate limiter', () => {
     const t0 = performance.now();
     await expect(rb.sampleAsync(100, { timeoutMs: 30 })).rejects.toMatchObject({ code: 'EXPBUF_RATE_LIMITED' });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
-    await expect(rb.sampleAsync(4, { timeoutMs: -1 })).rejects.toMatchObject({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('timeoutMs') });
+    await expect(rb.sampleAsync(4, { timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'EXPBUF_INVALID_ARGUMENT',
+      message: expect.stringContaining('timeoutMs'),
+    });
     const pending = rb.sampleAsync(100);
     const insert = rb.insertAllowed();
     await rb.close();
@@ -331,19 +352,32 @@ describe('rate limiter', () => {
 });
 
 describe('saved state', () => {
-  const opts: Options = { maxSize: 40, nStep: 3, gamma: 0.9, seed: 21, priority: { alpha: 0.6, beta: 0.4 }, rateLimit: { minSize: 5, samplesPerInsert: 4, tolerance: 200 } };
+  const opts: Options = {
+    maxSize: 40,
+    nStep: 3,
+    gamma: 0.9,
+    seed: 21,
+    priority: { alpha: 0.6, beta: 0.4 },
+    rateLimit: { minSize: 5, samplesPerInsert: 4, tolerance: 200 },
+  };
 
   it('a wrapped, prioritized, rate-limited buffer round-trips; further adds and samples equal the never-saved twin', async () => {
     const steps = stream(300, 4, 5);
     const rb = make(opts);
     const twin = make(opts);
     const feed = (from: number, to: number) => {
-      for (const s of steps.slice(from, to)) [rb, twin].forEach((b) => b.add(asStep(s)));
+      for (const s of steps.slice(from, to))
+        [rb, twin].forEach((b) => {
+          b.add(asStep(s));
+        });
     };
     feed(0, 130);
     for (const b of [rb, twin]) {
       const s = b.sample(16);
-      b.updatePriorities(s.ids, Float32Array.from(s.ids, (id) => (id % 7) + 0.5));
+      b.updatePriorities(
+        s.ids,
+        Float32Array.from(s.ids, (id) => (id % 7) + 0.5),
+      );
     }
     const dir = fresh();
     await rb.saveState(dir);
@@ -357,12 +391,19 @@ describe('saved state', () => {
       [170, 171],
       [171, 300],
     ]) {
-      for (const s of steps.slice(from, to)) [loaded, twin].forEach((b) => b.add(asStep(s)));
+      for (const s of steps.slice(from, to))
+        [loaded, twin].forEach((b) => {
+          b.add(asStep(s));
+        });
       const a = loaded.sample(32);
       const b = twin.sample(32);
       expect(a).toEqual(b);
       expect(loaded.sampleSequences(4, 5)).toEqual(twin.sampleSequences(4, 5));
-      for (const x of [loaded, twin]) x.updatePriorities(a.ids, Float64Array.from(a.ids, (id) => id % 3));
+      for (const x of [loaded, twin])
+        x.updatePriorities(
+          a.ids,
+          Float64Array.from(a.ids, (id) => id % 3),
+        );
     }
     expect(loaded.canInsert()).toBe(twin.canInsert());
   });
@@ -409,9 +450,13 @@ describe('saved state', () => {
     const dir = fresh();
     await rb.saveState(dir);
     const script = 'import sys, json, numpy as np\nprint(json.dumps({f: np.load(sys.argv[1] + "/" + f).tolist() for f in sys.argv[2:]}))';
-    const got = JSON.parse(execFileSync(PYTHON, ['-c', script, dir, '001_action.npy', 'replay_priority.npy', 'replay_link.npy'], { encoding: 'utf8' })) as Record<string, number[]>;
+    const got = JSON.parse(
+      execFileSync(PYTHON, ['-c', script, dir, '001_action.npy', 'replay_priority.npy', 'replay_link.npy'], { encoding: 'utf8' }),
+    ) as Record<string, number[]>;
     expect(got['001_action.npy']).toEqual(ids);
-    got['replay_priority.npy'].forEach((p, i) => expect(p).toBeCloseTo(Math.sqrt([4, 9, 16, 25, 36, 49][i] + 1e-6), 6));
+    got['replay_priority.npy'].forEach((p, i) => {
+      expect(p).toBeCloseTo(Math.sqrt([4, 9, 16, 25, 36, 49][i] + 1e-6), 6);
+    });
     // Links name the next step's id; an episode's last step names its final state.
     expect(got['replay_link.npy'].slice(0, 4)).toEqual([0, 5, 6, 7]);
   });
@@ -440,9 +485,38 @@ describe('bad input: a coded error naming the argument, nothing changed, no draw
     ['a fractional env', (rb) => rb.add({ ...good(0), env: 1.5 }), 'EXPBUF_BAD_VALUE', 'env'],
     ['a negative env', (rb) => rb.add({ ...good(0), env: -1 }), 'EXPBUF_BAD_VALUE', 'env'],
     ['terminated 2', (rb) => rb.add({ ...good(0), terminated: 2 }), 'EXPBUF_BAD_VALUE', 'terminated'],
-    ['a batch with a bad env in its last row', (rb) => rb.addBatch({ state: [0, 0, 1, 1], action: [0, 1], reward: [0, 0], nextState: [0, 1, 1, 2], terminated: [0, 0], env: [0, -3] }), 'EXPBUF_BAD_VALUE', 'env'],
-    ['a batch of typed columns with terminated 2', (rb) => rb.addBatch({ state: new Float32Array(4), action: new Int32Array(2), reward: new Float32Array(2), nextState: new Float32Array(4), terminated: Uint8Array.of(0, 2) }), 'EXPBUF_BAD_VALUE', 'terminated'],
-    ['a batch of typed columns of different row counts', (rb) => rb.addBatch({ state: new Float32Array(4), action: new Int32Array(2), reward: new Float32Array(3), nextState: new Float32Array(4), terminated: new Uint8Array(2) }), 'EXPBUF_BAD_VALUE', 'reward'],
+    [
+      'a batch with a bad env in its last row',
+      (rb) => rb.addBatch({ state: [0, 0, 1, 1], action: [0, 1], reward: [0, 0], nextState: [0, 1, 1, 2], terminated: [0, 0], env: [0, -3] }),
+      'EXPBUF_BAD_VALUE',
+      'env',
+    ],
+    [
+      'a batch of typed columns with terminated 2',
+      (rb) =>
+        rb.addBatch({
+          state: new Float32Array(4),
+          action: new Int32Array(2),
+          reward: new Float32Array(2),
+          nextState: new Float32Array(4),
+          terminated: Uint8Array.of(0, 2),
+        }),
+      'EXPBUF_BAD_VALUE',
+      'terminated',
+    ],
+    [
+      'a batch of typed columns of different row counts',
+      (rb) =>
+        rb.addBatch({
+          state: new Float32Array(4),
+          action: new Int32Array(2),
+          reward: new Float32Array(3),
+          nextState: new Float32Array(4),
+          terminated: new Uint8Array(2),
+        }),
+      'EXPBUF_BAD_VALUE',
+      'reward',
+    ],
     ['updatePriorities with mismatched lengths', (rb) => rb.updatePriorities([0, 1], [1]), 'EXPBUF_INVALID_ARGUMENT', 'priorities'],
     ['a negative priority', (rb) => rb.updatePriorities([0, 1], [1, -1]), 'EXPBUF_INVALID_ARGUMENT', 'priorities[1]'],
     ['a NaN priority', (rb) => rb.updatePriorities([0], [NaN]), 'EXPBUF_INVALID_ARGUMENT', 'priorities[0]'],
@@ -461,7 +535,10 @@ describe('bad input: a coded error naming the argument, nothing changed, no draw
       const opts = { maxSize: 20, seed: 3, priority: {} };
       const rb = make(opts);
       const twin = make(opts);
-      for (let i = 0; i < 6; i++) [rb, twin].forEach((b) => b.add(good(i)));
+      for (let i = 0; i < 6; i++)
+        [rb, twin].forEach((b) => {
+          b.add(good(i));
+        });
       const before = rb.getData();
       const stats = rb.stats;
       let err: ExpbufError | undefined;
@@ -502,12 +579,18 @@ describe('bad input: a coded error naming the argument, nothing changed, no draw
       [{ state: 'float32', action: 'int32', reward: 'float32', env: 'uint8' }, "'env'"],
     ];
     for (const [s, name] of schemas) {
-      expect(() => new ReplayBuffer({ schema: s as never, maxSize: 10 })).toThrow(expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining(name) }));
+      expect(() => new ReplayBuffer({ schema: s as never, maxSize: 10 })).toThrow(
+        expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining(name) }),
+      );
     }
-    expect(() => new ReplayBuffer({ maxSize: 10 } as never)).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('schema') }));
+    expect(() => new ReplayBuffer({ maxSize: 10 } as never)).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('schema') }),
+    );
     expect(() => make({ maxSize: 4 }).sample()).toThrow(expect.objectContaining({ code: 'EXPBUF_EMPTY' }));
     expect(() => make({ maxSize: 4 }).sampleSequences(1, 1)).toThrow(expect.objectContaining({ code: 'EXPBUF_EMPTY' }));
-    expect(() => make({ maxSize: 4 }).updatePriorities([], [])).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('options.priority') }));
+    expect(() => make({ maxSize: 4 }).updatePriorities([], [])).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('options.priority') }),
+    );
   });
 });
 
@@ -529,6 +612,8 @@ describe('the rest of the buffer API', () => {
     expect(rb.stats).toEqual({ size: 0, inserted: 0, sampled: 0, episodes: 0 });
     await rb.close();
     expect(() => rb.size).toThrow(expect.objectContaining({ code: 'EXPBUF_CLOSED' }));
-    expect(() => rb.add({ state: [0, 0], action: 0, reward: 0, nextState: [0, 0], terminated: true })).toThrow(expect.objectContaining({ code: 'EXPBUF_CLOSED' }));
+    expect(() => rb.add({ state: [0, 0], action: 0, reward: 0, nextState: [0, 0], terminated: true })).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_CLOSED' }),
+    );
   });
 });

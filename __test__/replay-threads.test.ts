@@ -34,7 +34,9 @@ describe('ReplayBuffer fed from worker threads', () => {
     const user = new DataUser(rb, { maxQueueSize: Infinity });
     const h = user.collector.handle();
     let collecting = true;
-    const steps = Promise.all([0, 1, 2, 3].map((w) => task({ task: 'collect', handle: h, w, episodes: 150, seed: 100 + w }))).finally(() => (collecting = false));
+    const steps = Promise.all([0, 1, 2, 3].map((w) => task({ task: 'collect', handle: h, w, episodes: 150, seed: 100 + w }))).finally(
+      () => (collecting = false),
+    );
     let checked = 0;
     const check = () => {
       if (!rb.canSample(256)) return;

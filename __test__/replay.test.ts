@@ -120,7 +120,15 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
         const state = [...x.steps.state.subarray(2 * t, 2 * t + 2)];
         const nextState = t + 1 < len ? [...x.steps.state.subarray(2 * t + 2, 2 * t + 4)] : x.finalState;
         const last = t === len - 1;
-        const step = { state, action: x.steps.action[t], reward: x.steps.reward[t], nextState, terminated: last && x.terminated, truncated: last && !x.terminated, env: 0 };
+        const step = {
+          state,
+          action: x.steps.action[t],
+          reward: x.steps.reward[t],
+          nextState,
+          terminated: last && x.terminated,
+          truncated: last && !x.terminated,
+          env: 0,
+        };
         inMemory.add(step);
         model.add(step);
       }
@@ -166,12 +174,16 @@ describe.each(backends)('ReplayBuffer over the %s pool', (_name, open) => {
     const rb = new ReplayBuffer({ pool, batchSize: 4, maxSize: 10 });
     expect(() => rb.sample()).toThrow(expect.objectContaining({ code: 'EXPBUF_EMPTY' }));
     expect(() => rb.sampleEpisodes(2)).toThrow(expect.objectContaining({ code: 'EXPBUF_EMPTY' }));
-    expect(() => new ReplayBuffer({ pool, batchSize: 0, maxSize: 10 })).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('batchSize') }));
+    expect(() => new ReplayBuffer({ pool, batchSize: 0, maxSize: 10 })).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('batchSize') }),
+    );
     await rb.close();
     expect(() => rb.sample()).toThrow(expect.objectContaining({ code: 'EXPBUF_CLOSED' }));
     await expect(pool.count()).rejects.toMatchObject({ code: 'EXPBUF_CLOSED' });
     const other = await openPool(join(root, `other${n++}`), { schema: { obs: 'float32', action: 'int32', reward: 'float32' } });
-    expect(() => new ReplayBuffer({ pool: other as never, batchSize: 4, maxSize: 10 })).toThrow(expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("'state'") }));
+    expect(() => new ReplayBuffer({ pool: other as never, batchSize: 4, maxSize: 10 })).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_SCHEMA_MISMATCH', message: expect.stringContaining("'state'") }),
+    );
     await other.close();
   });
 });

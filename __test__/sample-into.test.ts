@@ -92,7 +92,8 @@ describe.each(Object.entries(kinds))('%s buffer', (_kind, make) => {
   it.each(refused)('refuses %s, drawing and writing nothing', (_name, outFor, code, names) => {
     const [subject, twin] = twins(make);
     const out = outFor();
-    const typed = typeof out === 'object' && out !== null ? Object.values(out).filter((a): a is Float32Array => ArrayBuffer.isView(a) && !(a instanceof DataView)) : [];
+    const typed =
+      typeof out === 'object' && out !== null ? Object.values(out).filter((a): a is Float32Array => ArrayBuffer.isView(a) && !(a instanceof DataView)) : [];
     for (const a of typed) a.fill(9);
     const before = typed.map((a) => a.slice());
     let caught: unknown;

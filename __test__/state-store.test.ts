@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataUser, DataUsersDict, SequentialBuffer, StateStore, Trainer } from '../ts/index.js';
+import { DataUsersDict, SequentialBuffer, StateStore, Trainer } from '../ts/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'expbuf-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -69,7 +69,9 @@ describe('StateStore', () => {
     store.register('t', s.trainer);
     expect(() => store.register('t', s.trainer)).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT' }));
     expect(() => store.register('x', {} as never)).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT' }));
-    expect(() => new StateStore(join(root, 'bad'), { keep: 0 })).toThrow(expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('keep') }));
+    expect(() => new StateStore(join(root, 'bad'), { keep: 0 })).toThrow(
+      expect.objectContaining({ code: 'EXPBUF_INVALID_ARGUMENT', message: expect.stringContaining('keep') }),
+    );
     const partial = join(root, 'periodic', 'partial.state');
     mkdirSync(partial);
     await expect(store.load(partial)).rejects.toMatchObject({ code: 'EXPBUF_CORRUPT_STATE', message: expect.stringContaining('COMPLETE') });

@@ -108,8 +108,12 @@ describe('mismatches and damage leave the buffer unchanged', () => {
 
 describe('numpy interop', () => {
   it('numpy loads every .npy column with the exact values, rows oldest first', async () => {
-    const b = new SequentialBuffer({ obs: { dtype: 'float32', shape: [2, 3] }, action: 'int16', flag: 'uint8', big: 'float64', u: 'uint32', i8: 'int8', u16: 'uint16', i32: 'int32' }, 8);
-    for (let i = 0; i < 13; i++) b.add({ obs: [i, i + 0.1, -i, 1e-7, 3.5, -0], action: -i, flag: 255 - i, big: Math.PI * i, u: 4e9 + i, i8: -128 + i, u16: 65535 - i, i32: -2e9 + i });
+    const b = new SequentialBuffer(
+      { obs: { dtype: 'float32', shape: [2, 3] }, action: 'int16', flag: 'uint8', big: 'float64', u: 'uint32', i8: 'int8', u16: 'uint16', i32: 'int32' },
+      8,
+    );
+    for (let i = 0; i < 13; i++)
+      b.add({ obs: [i, i + 0.1, -i, 1e-7, 3.5, -0], action: -i, flag: 255 - i, big: Math.PI * i, u: 4e9 + i, i8: -128 + i, u16: 65535 - i, i32: -2e9 + i });
     const dir = fresh();
     await b.saveState(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { fields: { name: string; file?: string }[] };
@@ -124,7 +128,16 @@ describe('numpy interop', () => {
     const paths = Object.fromEntries(manifest.fields.filter((f) => f.file).map((f) => [f.name, join(dir, f.file as string)]));
     const got = JSON.parse(execFileSync(PYTHON, ['-c', script, JSON.stringify(paths)], { encoding: 'utf8' })) as Record<string, [string, number[], string]>;
     const data = b.getData() as Record<string, ArrayBufferView & { length: number }>;
-    const dtypes: Record<string, string> = { obs: 'float32', action: 'int16', flag: 'uint8', big: 'float64', u: 'uint32', i8: 'int8', u16: 'uint16', i32: 'int32' };
+    const dtypes: Record<string, string> = {
+      obs: 'float32',
+      action: 'int16',
+      flag: 'uint8',
+      big: 'float64',
+      u: 'uint32',
+      i8: 'int8',
+      u16: 'uint16',
+      i32: 'int32',
+    };
     for (const [name, col] of Object.entries(data)) {
       const [dtype, shape, hex] = got[name];
       expect(dtype).toBe(dtypes[name]);

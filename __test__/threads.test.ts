@@ -173,9 +173,7 @@ describe('collectors in worker threads', () => {
     // Each cycle allocated ~10 MB natively; after the first rounds resident memory is flat.
     const growth = rss[rss.length - 1] - rss[1];
     expect(growth).toBeLessThan(64 * 1024 * 1024);
-    expect(() => DataCollector.fromHandle({ kind: 'expbuf.collector', id: 1e9 })).toThrow(
-      expect.objectContaining({ code: 'EXPBUF_CLOSED' }),
-    );
+    expect(() => DataCollector.fromHandle({ kind: 'expbuf.collector', id: 1e9 })).toThrow(expect.objectContaining({ code: 'EXPBUF_CLOSED' }));
   });
 
   it('a second thread reads size from shared memory while this one adds: never going back, never disagreeing with a native read, the final count', async () => {

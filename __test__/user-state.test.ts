@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, truncateSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { DataBuffer, DataUser, DataUsersDict, ReplayBuffer, ReservoirBuffer, SequentialBuffer, type StepOf } from '../ts/index.js';
+import { DataBuffer, DataUser, DataUsersDict, ReplayBuffer, ReservoirBuffer, SequentialBuffer } from '../ts/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'expbuf-user-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -67,8 +67,9 @@ describe('DataUser state', () => {
     expect(b.countDataAddedSince(origin + 109)).toBe(4);
   });
 
-  it('a ReplayBuffer user loads what it saved (its steps\' flag and optional fields included)', async () => {
-    const make = () => new DataUser(new ReplayBuffer({ schema: { state: { dtype: 'float32', shape: [2] }, action: 'int32', reward: 'float32' }, maxSize: 10, seed: 1 }));
+  it("a ReplayBuffer user loads what it saved (its steps' flag and optional fields included)", async () => {
+    const make = () =>
+      new DataUser(new ReplayBuffer({ schema: { state: { dtype: 'float32', shape: [2] }, action: 'int32', reward: 'float32' }, maxSize: 10, seed: 1 }));
     const a = make();
     for (let i = 0; i < 3; i++) a.collector.collect({ state: [i, i], action: i, reward: 1, nextState: [i + 1, i + 1], terminated: i === 2, env: 0 });
     a.update();

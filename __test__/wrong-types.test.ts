@@ -59,8 +59,18 @@ const cases: Case[] = [
   ['new SequentialBuffer(options: "x")', () => new SequentialBuffer(schema, 8, W), INVALID, 'options'],
   ['new SequentialBuffer({ seed: "1" })', () => new SequentialBuffer(schema, 8, { seed: W }), INVALID, 'options.seed'],
   ['new SequentialBuffer({ sed: 1 })', () => new SequentialBuffer(schema, 8, { sed: 1 } as never), INVALID, "'sed'"],
-  ['new RandomReplacementBuffer({ replaceProbability: "1" })', () => new RandomReplacementBuffer(schema, 8, { replaceProbability: W }), INVALID, 'replaceProbability'],
-  ['new RandomReplacementBuffer({ expectedSurvivalLength: {} })', () => new RandomReplacementBuffer(schema, 8, { expectedSurvivalLength: {} as never }), INVALID, 'expectedSurvivalLength'],
+  [
+    'new RandomReplacementBuffer({ replaceProbability: "1" })',
+    () => new RandomReplacementBuffer(schema, 8, { replaceProbability: W }),
+    INVALID,
+    'replaceProbability',
+  ],
+  [
+    'new RandomReplacementBuffer({ expectedSurvivalLength: {} })',
+    () => new RandomReplacementBuffer(schema, 8, { expectedSurvivalLength: {} as never }),
+    INVALID,
+    'expectedSurvivalLength',
+  ],
   ['new ReservoirBuffer({ replace: false })', () => new ReservoirBuffer(schema, 8, { replace: false } as never), INVALID, "'replace'"],
   ['a schema with shape [0]', () => new SequentialBuffer({ obs: { dtype: 'float32', shape: [0] } }, 8), INVALID, 'shape'],
   ['a schema with dtype "float16"', () => new SequentialBuffer({ obs: 'float16' as never }, 8), INVALID, 'float16'],
@@ -74,7 +84,12 @@ const cases: Case[] = [
   ['addBatch({ obs: "x", n: [1] })', () => filled().addBatch({ obs: W, n: [1] }), BAD, 'obs'],
   [
     'addBatch with a 60-element obs for 16 rows',
-    () => new SequentialBuffer({ obs: { dtype: 'float32', shape: [4] }, action: 'int32', reward: 'float32' }, 32).addBatch({ obs: new Float32Array(60), action: new Int32Array(16), reward: new Float32Array(16) }),
+    () =>
+      new SequentialBuffer({ obs: { dtype: 'float32', shape: [4] }, action: 'int32', reward: 'float32' }, 32).addBatch({
+        obs: new Float32Array(60),
+        action: new Int32Array(16),
+        reward: new Float32Array(16),
+      }),
     BAD,
     "field 'obs'",
   ],

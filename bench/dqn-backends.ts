@@ -55,7 +55,10 @@ export function runDqnBackendBench(): void {
       const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as Awaited<ReturnType<typeof measure>>;
       rows.push([variant, r.backend, fmt(r.ms, 2), r.runs.map((x) => x.toFixed(2)).join(' ')]);
     } catch (e) {
-      const msg = String((e as { stderr?: string }).stderr ?? e).split('\n').find((l) => /Error|error/.test(l)) ?? 'failed';
+      const msg =
+        String((e as { stderr?: string }).stderr ?? e)
+          .split('\n')
+          .find((l) => /Error|error/.test(l)) ?? 'failed';
       rows.push([variant, 'did not start', '—', msg.trim().slice(0, 80)]);
     }
   }

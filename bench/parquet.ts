@@ -41,7 +41,10 @@ export async function runParquetBench(): Promise<void> {
     const pool = await openPool(join(dir, 'pool'), { schema });
     // Observation-like data (a random walk per dimension): neither constant nor noise.
     let x = 0x9e3779b9;
-    const rand = () => ((x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32) - 0.5;
+    const rand = () => {
+      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return x / 2 ** 32 - 0.5;
+    };
     for (let e = 0; e < ROWS / EPISODE; e += PER_STORE) {
       const items = Array.from({ length: PER_STORE }, (_, j) => {
         const state = new Float32Array(EPISODE * 64);
@@ -51,7 +54,11 @@ export async function runParquetBench(): Promise<void> {
           id: `ep-${e + j}`,
           meta: { vehicle: `v${(e + j) % 10}`, driver: `d${(e + j) % 50}` },
           startTime: 1_700_000_000_000 + (e + j) * 10_000,
-          steps: { state, action: Int32Array.from({ length: EPISODE }, () => (rand() > 0 ? 1 : 0)), reward: Float32Array.from({ length: EPISODE }, () => rand()) },
+          steps: {
+            state,
+            action: Int32Array.from({ length: EPISODE }, () => (rand() > 0 ? 1 : 0)),
+            reward: Float32Array.from({ length: EPISODE }, () => rand()),
+          },
         };
       });
       await pool.store(items);
@@ -59,7 +66,11 @@ export async function runParquetBench(): Promise<void> {
     const rows: string[][] = [];
     // What an export cannot beat: reading the pool's pages alone.
     global.gc?.();
-    const { out: read, s: readSecs, rss: readRss } = await measured(async () => {
+    const {
+      out: read,
+      s: readSecs,
+      rss: readRss,
+    } = await measured(async () => {
       let n = 0;
       for await (const page of pool.iterate()) for (const it of page) n += it.kind === 'episode' ? it.seqLen : 1;
       return n;
@@ -71,7 +82,13 @@ export async function runParquetBench(): Promise<void> {
       first ||= out;
       global.gc?.();
       const { out: s, s: secs, rss } = await measured(() => exportParquet(pool, out, { partitionBy }));
-      rows.push([`export${partitionBy.length ? `, partitionBy ${partitionBy.join(', ')}` : ''}`, fmt(s.rows / secs), `${s.files} files, ${mib(s.bytes)}`, mib(RAW), mib(rss)]);
+      rows.push([
+        `export${partitionBy.length ? `, partitionBy ${partitionBy.join(', ')}` : ''}`,
+        fmt(s.rows / secs),
+        `${s.files} files, ${mib(s.bytes)}`,
+        mib(RAW),
+        mib(rss),
+      ]);
     }
     await pool.close();
     const copy = await openPool(join(dir, 'copy'), { schema });
@@ -81,13 +98,15 @@ export async function runParquetBench(): Promise<void> {
     await copy.close();
     table(
       'Parquet: 1,000,000 rows of { state: float32[64], action: int32, reward: float32 }, 5,000 episodes × 200 steps, meta { vehicle (10), driver (50) }; default pageSize (256 items = 51,200 rows a row group); snappy',
-      ['call', 'rows/s', 'dataset', 'raw field bytes', 'RSS rise (later calls reuse the first one\'s)'],
+      ['call', 'rows/s', 'dataset', 'raw field bytes', "RSS rise (later calls reuse the first one's)"],
       rows,
     );
     const exportRate = Number(rows[1][1].replace(/,/g, ''));
     const importRate = imported.rows / secs;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log(`\nTargets (issue 13):\n- export ≥ 1,000,000 rows/s: ${verdict(exportRate >= 1_000_000)}\n- import ≥ 500,000 rows/s: ${verdict(importRate >= 500_000)}`);
+    console.log(
+      `\nTargets (issue 13):\n- export ≥ 1,000,000 rows/s: ${verdict(exportRate >= 1_000_000)}\n- import ≥ 500,000 rows/s: ${verdict(importRate >= 500_000)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -97,7 +97,8 @@ function batched(rows: number): number {
         if (b % 4 === 0) collectBatch.update();
       }
       collectBatch.update();
-    }) / (batches * B)
+    }) /
+    (batches * B)
   );
 }
 
@@ -141,9 +142,10 @@ function filled(kind: string, rows: number): { sample(n: number): unknown; getDa
 function readNs(read: () => number): number {
   const n = 5_000_000;
   let sink = 0;
-  const ns = timeNs(() => {
-    for (let i = 0; i < n; i++) sink += read();
-  }) / n;
+  const ns =
+    timeNs(() => {
+      for (let i = 0; i < n; i++) sink += read();
+    }) / n;
   if (sink === -1) console.error(sink);
   return ns;
 }
@@ -179,7 +181,13 @@ const workloads: Record<string, () => Record<string, number>> = {
   // different closures; past that each read would pay a megamorphic call.
   calls: () => {
     const u = new DataUser(new SequentialBuffer(schema, HELD), { maxQueueSize: Infinity });
-    return { noop: readNs(() => (native.noop(), 0)), emptyUpdate: readNs(() => u.update()) };
+    return {
+      noop: readNs(() => {
+        native.noop();
+        return 0;
+      }),
+      emptyUpdate: readNs(() => u.update()),
+    };
   },
   counters: () => {
     const u = new DataUser(new SequentialBuffer(schema, HELD), { maxQueueSize: Infinity });
@@ -188,7 +196,16 @@ const workloads: Record<string, () => Record<string, number>> = {
   napiRs: () => {
     const floor = loadNapiFloor(arg);
     const obj = new floor.Floor();
-    return { napiRsFunction: readNs(() => (floor.noop(), 0)), napiRsMethod: readNs(() => (obj.touch(), 0)) };
+    return {
+      napiRsFunction: readNs(() => {
+        floor.noop();
+        return 0;
+      }),
+      napiRsMethod: readNs(() => {
+        obj.touch();
+        return 0;
+      }),
+    };
   },
   /**
    * sample(256) from 1,000,000 rows, expbuf and the specialized JS in one process
@@ -221,7 +238,13 @@ const workloads: Record<string, () => Record<string, number>> = {
     // Steady state is what a training loop sees: the first calls are slower while the
     // allocator and the page tables settle.
     for (const r of runs) for (let i = 0; i < 500; i++) r.fn();
-    for (let rep = 0; rep < 15; rep++) for (const r of runs) r.t.push(timeNs(() => { for (let i = 0; i < 50; i++) r.fn(); }, 1) / 50);
+    for (let rep = 0; rep < 15; rep++)
+      for (const r of runs)
+        r.t.push(
+          timeNs(() => {
+            for (let i = 0; i < 50; i++) r.fn();
+          }, 1) / 50,
+        );
     if (sink === -1) console.error(sink);
     return {
       ...Object.fromEntries(runs.map((r) => [r.name, median(r.t) / 1000])),

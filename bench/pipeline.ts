@@ -67,7 +67,13 @@ export function runPipelineBench(): void {
         fmt(samp.sampleExpbuf, 1),
         `${fmt(samp.sampleExpbuf / samp.sampleSpecialized, 2)}×`,
       ],
-      ['  floor: 256 draws + one load per cache line of each drawn row, over the JS columns (4 KiB pages), µs', fmt(samp.floor, 1), '', '', `${fmt(samp.sampleExpbuf / samp.floor, 2)}× this floor`],
+      [
+        '  floor: 256 draws + one load per cache line of each drawn row, over the JS columns (4 KiB pages), µs',
+        fmt(samp.floor, 1),
+        '',
+        '',
+        `${fmt(samp.sampleExpbuf / samp.floor, 2)}× this floor`,
+      ],
       [
         '  floor: the same in native code over columns on huge pages, as expbuf asks for its own (bench/napi-floor), µs',
         samp.nativeFloor === undefined ? `not measured (${'why' in floorBuild ? floorBuild.why : ''})` : fmt(samp.nativeFloor, 1),
@@ -82,24 +88,35 @@ export function runPipelineBench(): void {
   );
   const method =
     ex.napiRsMethod !== undefined
-      ? [['napi-rs v3 #[napi] class method (bench/napi-floor, a bare crate)', fmt(ex.napiRsMethod, 1)], ['napi-rs v3 #[napi] free function (bench/napi-floor)', fmt(ex.napiRsFunction, 1)]]
+      ? [
+          ['napi-rs v3 #[napi] class method (bench/napi-floor, a bare crate)', fmt(ex.napiRsMethod, 1)],
+          ['napi-rs v3 #[napi] free function (bench/napi-floor)', fmt(ex.napiRsFunction, 1)],
+        ]
       : [[`napi-rs v3 #[napi] class method: not re-measured (${'why' in floorBuild ? floorBuild.why : ''}); issue 11's figure`, `~${ISSUE_METHOD_NS}`]];
-  table('The call floor: what a call costs before it does anything (ns per call in a loop of 5M, median of 5; the loop itself, a closure returning 0, included)', ['call', 'ns'], [
-    ['the loop alone', fmt(ex.loop, 1)],
-    ['native.noop(): a free function of this binding (raw Node-API)', fmt(ex.noop, 1)],
-    ['user.update() with nothing queued (a method on a native-backed object; makes no native call)', fmt(ex.emptyUpdate, 1)],
-    ...method,
-    ['counter read: buffer.size (a Float64Array over native memory, after publishing this thread\'s staged rows)', fmt(ex.size, 1)],
-    ['counter read: user.collector.droppedCount', fmt(ex.dropped, 1)],
-  ]);
+  table(
+    'The call floor: what a call costs before it does anything (ns per call in a loop of 5M, median of 5; the loop itself, a closure returning 0, included)',
+    ['call', 'ns'],
+    [
+      ['the loop alone', fmt(ex.loop, 1)],
+      ['native.noop(): a free function of this binding (raw Node-API)', fmt(ex.noop, 1)],
+      ['user.update() with nothing queued (a method on a native-backed object; makes no native call)', fmt(ex.emptyUpdate, 1)],
+      ...method,
+      ["counter read: buffer.size (a Float64Array over native memory, after publishing this thread's staged rows)", fmt(ex.size, 1)],
+      ['counter read: user.collector.droppedCount', fmt(ex.dropped, 1)],
+    ],
+  );
   const naive = measure('naive', ['perStep', 'memory']);
   const ref = measure('reference', ['perStep', 'memory']);
-  table(`The generic JS baselines (issue 2), for what they show: JS as examples write it; resident memory per held row (1,000,000 rows; raw typed bytes: ${ROW_BYTES})`, ['implementation', 'per-step collect + update() every 1,000, ns/step', 'bytes/row', '× raw'], [
-    ['naive array of step objects (ring)', fmt(naive.perStep, 1), fmt(naive.bytesPerRow, 1), fmt(naive.bytesPerRow / ROW_BYTES, 2)],
-    ['TS reference buffer behind a JS queue', fmt(ref.perStep, 1), fmt(ref.bytesPerRow, 1), fmt(ref.bytesPerRow / ROW_BYTES, 2)],
-    ['specialized JS (faster row copy)', fmt(js.perStep, 1), fmt(samp.bytesPerRowSpecialized, 1), fmt(samp.bytesPerRowSpecialized / ROW_BYTES, 2)],
-    ['expbuf', fmt(ex.perStep, 1), fmt(samp.bytesPerRowExpbuf, 1), fmt(samp.bytesPerRowExpbuf / ROW_BYTES, 2)],
-  ]);
+  table(
+    `The generic JS baselines (issue 2), for what they show: JS as examples write it; resident memory per held row (1,000,000 rows; raw typed bytes: ${ROW_BYTES})`,
+    ['implementation', 'per-step collect + update() every 1,000, ns/step', 'bytes/row', '× raw'],
+    [
+      ['naive array of step objects (ring)', fmt(naive.perStep, 1), fmt(naive.bytesPerRow, 1), fmt(naive.bytesPerRow / ROW_BYTES, 2)],
+      ['TS reference buffer behind a JS queue', fmt(ref.perStep, 1), fmt(ref.bytesPerRow, 1), fmt(ref.bytesPerRow / ROW_BYTES, 2)],
+      ['specialized JS (faster row copy)', fmt(js.perStep, 1), fmt(samp.bytesPerRowSpecialized, 1), fmt(samp.bytesPerRowSpecialized / ROW_BYTES, 2)],
+      ['expbuf', fmt(ex.perStep, 1), fmt(samp.bytesPerRowExpbuf, 1), fmt(samp.bytesPerRowExpbuf / ROW_BYTES, 2)],
+    ],
+  );
   const ratio = (key: string) => `${fmt(ex[key] / js[key], 2)}×`;
   console.log(
     '\nTargets (issue 11, single thread; the same run, this machine):\n' +

@@ -52,7 +52,11 @@ if (target.startsWith('postgres')) {
   const { MongoClient } = await import('mongodb');
   const c = new MongoClient(target);
   const db = c.db();
-  for (const name of [`bench_${process.pid}_items`, `bench_${process.pid}_meta`]) await db.collection(name).drop().catch(() => undefined);
+  for (const name of [`bench_${process.pid}_items`, `bench_${process.pid}_meta`])
+    await db
+      .collection(name)
+      .drop()
+      .catch(() => undefined);
   await c.close();
 }
 await rb.close();

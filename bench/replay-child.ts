@@ -89,7 +89,10 @@ const run: Record<string, () => Record<string, number>> = {
     // Spread the priorities first, as training does.
     for (let i = 0; i < 2000; i++) {
       const b = rb.sample(256);
-      rb.updatePriorities(b.ids, b.ids.map((id) => (id % 97) / 10));
+      rb.updatePriorities(
+        b.ids,
+        b.ids.map((id) => (id % 97) / 10),
+      );
     }
     const b = rb.sample(256);
     const p = Float32Array.from(b.ids, (id) => (id % 13) + 0.5);

@@ -37,18 +37,26 @@ export function runReplayBench(): void {
       ['sampleSequences(32, 16)', us(u1.sequencesUs), `${fmt(u1.sequencesUs / (512 / 256) / seq.sampleUs, 2)}× Sequential per step`],
     ],
   );
-  table(`Memory per held step (raw schema bytes: ${RAW}; resident set growth over 1,000,000 steps)`, ['buffer', 'bytes/step', '× raw'], [
-    ['SequentialBuffer', fmt(seq.bytesPerStep, 1), fmt(seq.bytesPerStep / RAW, 3)],
-    ['ReplayBuffer uniform (nStep 1)', fmt(u1.bytesPerStep, 1), fmt(u1.bytesPerStep / RAW, 3)],
-    ['ReplayBuffer nStep 3', fmt(u3.bytesPerStep, 1), fmt(u3.bytesPerStep / RAW, 3)],
-    ['ReplayBuffer prioritized', fmt(per.bytesPerStep, 1), fmt(per.bytesPerStep / RAW, 3)],
-  ]);
-  table('Beside published figures of other systems (different machines and workloads; see the notes)', ['system, operation', 'µs per call'], [
-    ['expbuf sample(256) from 100,000 steps, state float32[4], uniform (this machine)', us(small.sampleUs)],
-    ['expbuf the same, prioritized (this machine)', us(small.prioritizedUs)],
-    ['rlox: sample 256 from 100k, obs 4 (published, Apple M4)', '4.2'],
-    ['flashbax: prioritized sample on CPU (published, JAX; its own buffer and batch)', '270'],
-  ]);
+  table(
+    `Memory per held step (raw schema bytes: ${RAW}; resident set growth over 1,000,000 steps)`,
+    ['buffer', 'bytes/step', '× raw'],
+    [
+      ['SequentialBuffer', fmt(seq.bytesPerStep, 1), fmt(seq.bytesPerStep / RAW, 3)],
+      ['ReplayBuffer uniform (nStep 1)', fmt(u1.bytesPerStep, 1), fmt(u1.bytesPerStep / RAW, 3)],
+      ['ReplayBuffer nStep 3', fmt(u3.bytesPerStep, 1), fmt(u3.bytesPerStep / RAW, 3)],
+      ['ReplayBuffer prioritized', fmt(per.bytesPerStep, 1), fmt(per.bytesPerStep / RAW, 3)],
+    ],
+  );
+  table(
+    'Beside published figures of other systems (different machines and workloads; see the notes)',
+    ['system, operation', 'µs per call'],
+    [
+      ['expbuf sample(256) from 100,000 steps, state float32[4], uniform (this machine)', us(small.sampleUs)],
+      ['expbuf the same, prioritized (this machine)', us(small.prioritizedUs)],
+      ['rlox: sample 256 from 100k, obs 4 (published, Apple M4)', '4.2'],
+      ['flashbax: prioritized sample on CPU (published, JAX; its own buffer and batch)', '270'],
+    ],
+  );
   console.log(
     '\nTargets (issue 12):\n' +
       `- uniform nStep-1 sample ≤ 2.2× SequentialBuffer.sample(256): ${verdict(u1.sampleUs <= 2.2 * seq.sampleUs)} (${fmt(u1.sampleUs / seq.sampleUs, 2)}×)\n` +

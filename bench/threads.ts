@@ -142,12 +142,20 @@ export async function runThreadBench(): Promise<void> {
   table(
     `Cross-thread: ${fmt(TOTAL)} rows of { obs: float32[64], action, reward } from N workers into the main thread, wall ms (rows/s); into a warm ring of 131,072 rows (median of 5)`,
     ['method', '1 worker', '2 workers', '4 workers', '1 worker ÷ JS batches'],
-    methods.map(([m, name]) => [name, ...ms[m].map((x, i) => `${fmt(x, 1)} (${fmt(rate(m, i) / 1e6, 1)}M/s)`), `${fmt(rate(m, 0) / rate('jsBatches', 0), 2)}×`]),
+    methods.map(([m, name]) => [
+      name,
+      ...ms[m].map((x, i) => `${fmt(x, 1)} (${fmt(rate(m, i) / 1e6, 1)}M/s)`),
+      `${fmt(rate(m, 0) / rate('jsBatches', 0), 2)}×`,
+    ]),
   );
   const lat = await latency(20_480);
   console.log(`\ncollect → visible after update(), one worker handing over each row at once: median ${fmt(lat.p50, 1)} µs, p99 ${fmt(lat.p99, 1)} µs`);
   // Every collected row is stamped with its collect time: the clock is part of the per-step cost.
-  console.log(`clock read (per row collected; expbuf stamps with performance.now(), the specialized JS with Date.now()): ${clockCosts().map(([n, ns]) => `${n} ${fmt(ns, 1)} ns`).join(', ')}`);
+  console.log(
+    `clock read (per row collected; expbuf stamps with performance.now(), the specialized JS with Date.now()): ${clockCosts()
+      .map(([n, ns]) => `${n} ${fmt(ns, 1)} ns`)
+      .join(', ')}`,
+  );
   const vs = (m: string, base: string) => rate(m, 0) / rate(base, 0);
   console.log(
     '\nTargets (issue 11, cross-thread; "JS batches" is the first row, the one that does the least per row):\n' +

@@ -61,7 +61,12 @@ const saveEvery = Number(flags['save-every']);
 const maxSteps = Number(flags.steps);
 const maxSeconds = Number(flags.seconds);
 const seed = Number(flags.seed);
-for (const [name, v] of [['steps', maxSteps], ['seconds', maxSeconds], ['seed', seed], ['save-every', saveEvery]] as const) {
+for (const [name, v] of [
+  ['steps', maxSteps],
+  ['seconds', maxSeconds],
+  ['seed', seed],
+  ['save-every', saveEvery],
+] as const) {
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a non-negative number, got ${v}`);
 }
 const backendName = flags.backend;

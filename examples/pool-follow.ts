@@ -73,7 +73,9 @@ if (role === 'producer') {
     const perProducer = new Array<number>(PRODUCERS).fill(0);
     for (const p of buffer.getData().producer) perProducer[p]++;
     const secs = (performance.now() - started) / 1000;
-    console.log(`done: ${buffer.size} rows from ${PRODUCERS} producers (${perProducer.join(', ')}) in ${secs.toFixed(1)} s; ${batches} training batches sampled`);
+    console.log(
+      `done: ${buffer.size} rows from ${PRODUCERS} producers (${perProducer.join(', ')}) in ${secs.toFixed(1)} s; ${batches} training batches sampled`,
+    );
     learner.close();
     buffer.close();
   } finally {

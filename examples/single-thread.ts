@@ -8,7 +8,7 @@
  * Flags: --steps N (default 60000), --batch N (default 64), --seed N (default 1).
  */
 import { parseArgs } from 'node:util';
-import { Agent, DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
+import { Agent, type DataUser, DataUsersDict, SequentialBuffer, Trainer } from '../ts/index.js';
 import { CartPole, transitionSchema as schema } from './envs/cartpole.js';
 
 const { values: flags } = parseArgs({
@@ -21,10 +21,13 @@ const { values: flags } = parseArgs({
 const totalSteps = Number(flags.steps);
 const batchSize = Number(flags.batch);
 const seed = Number(flags.seed);
-for (const [name, v] of [['steps', totalSteps], ['batch', batchSize], ['seed', seed]] as const) {
+for (const [name, v] of [
+  ['steps', totalSteps],
+  ['batch', batchSize],
+  ['seed', seed],
+] as const) {
   if (!Number.isInteger(v) || v < (name === 'seed' ? 0 : 1)) throw new Error(`--${name}: expected a positive integer, got ${v}`);
 }
-
 
 /** Quadratic features of the observation: a linear model on them can balance the pole. */
 const FEATURES = 15;
@@ -75,7 +78,10 @@ class QTrainer extends Trainer {
   trainSteps = 0;
   lastLoss = NaN;
   private readonly phi = new Float64Array(FEATURES);
-  constructor(private readonly model: LinearQ, private readonly target: LinearQ) {
+  constructor(
+    private readonly model: LinearQ,
+    private readonly target: LinearQ,
+  ) {
     super({ trainingConditionDataUser: 'experience', minBufferSize: 500, minNewDataCount: 8 });
   }
   override onDataUsersAttached(): void {
@@ -97,7 +103,7 @@ class QTrainer extends Trainer {
       loss += err * err;
       features(o, this.phi);
       const clipped = Math.max(-1, Math.min(1, err));
-      for (let i = 0; i < FEATURES; i++) this.model.w[a][i] -= (lr * clipped * this.phi[i]);
+      for (let i = 0; i < FEATURES; i++) this.model.w[a][i] -= lr * clipped * this.phi[i];
     }
     this.lastLoss = loss / batchSize;
     this.trainSteps++;

@@ -19,10 +19,16 @@ const last = readFileSync(join(dir, 'run.log'), 'utf8').trim().split('\n').at(-1
 const final = /^final greedy evaluation: mean return ([\d.]+) over 10 episodes$/.exec(last ?? '');
 if (final === null) fail(`the run did not finish: its last line is ${JSON.stringify(last)}`);
 
-const rows = readFileSync(join(dir, 'learning-curve.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const rows = readFileSync(join(dir, 'learning-curve.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split(','));
 const means = rows.filter((r) => r[1] === 'episode').map((r) => Number(r[4]));
 if (means.length < 20) fail(`only ${means.length} episodes in the curve`);
 const best = Math.max(...means.slice(19));
 // Twice random play's mean, over 20 episodes, is far outside random play's spread.
 if (!(best > 2 * RANDOM_PLAY)) fail(`the moving mean of 20 episodes never rose above ${2 * RANDOM_PLAY} (best ${best})`);
-console.log(`check-learning-curve: finished (final greedy evaluation ${final[1]}), best moving mean of 20 episodes ${best} > ${2 * RANDOM_PLAY} (random play ≈ ${RANDOM_PLAY})`);
+console.log(
+  `check-learning-curve: finished (final greedy evaluation ${final[1]}), best moving mean of 20 episodes ${best} > ${2 * RANDOM_PLAY} (random play ≈ ${RANDOM_PLAY})`,
+);

@@ -238,7 +238,9 @@ export function stopServer(dir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [cmd, dir, ...rest] = process.argv.slice(2);
   const usage = () => {
-    console.error('usage: mongo-server.mjs start <dir> [--handler sqlite|postgresql] [--postgres-url URL]\n       mongo-server.mjs stop <dir>\n       mongo-server.mjs build');
+    console.error(
+      'usage: mongo-server.mjs start <dir> [--handler sqlite|postgresql] [--postgres-url URL]\n       mongo-server.mjs stop <dir>\n       mongo-server.mjs build',
+    );
     process.exit(2);
   };
   if (cmd === 'start' && dir) {

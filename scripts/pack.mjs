@@ -61,7 +61,7 @@ const rootPkg = {
   peerDependencies: pkg.peerDependencies,
   peerDependenciesMeta: pkg.peerDependenciesMeta,
 };
-writeFileSync(join(pkgDir, 'package.json'), JSON.stringify(rootPkg, null, 2) + '\n');
+writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(rootPkg, null, 2)}\n`);
 copyFileSync(join(root, 'README.md'), join(pkgDir, 'README.md'));
 
 // 6. Pack.

@@ -11,9 +11,27 @@ export { ERROR_CODES, ExpbufError, isExpbufError, type ErrorCode } from './error
 export type { BufferHandle, CollectorHandle, ReplayBufferHandle } from './handles.js';
 export { INFO as expbufInfo, type Info } from './native/binding.js';
 export { registrySize } from './registry.js';
-export type { EpisodeInput, ItemInput, IterateOptions, Meta, PoolQuery, RecordInput, StoredEpisode, StoredItem, StoredRecord, TimeRange } from './pool/items.js';
+export type {
+  EpisodeInput,
+  ItemInput,
+  IterateOptions,
+  Meta,
+  PoolQuery,
+  RecordInput,
+  StoredEpisode,
+  StoredItem,
+  StoredRecord,
+  TimeRange,
+} from './pool/items.js';
 export { openPool, type OpenPoolOptions } from './pool/open.js';
-export { exportParquet, importParquet, type ExportParquetOptions, type ImportParquetOptions, type ParquetExportSummary, type ParquetImportSummary } from './pool/parquet.js';
+export {
+  exportParquet,
+  importParquet,
+  type ExportParquetOptions,
+  type ImportParquetOptions,
+  type ParquetExportSummary,
+  type ParquetImportSummary,
+} from './pool/parquet.js';
 export type { Pool } from './pool/pool.js';
 export {
   ReplayBuffer,

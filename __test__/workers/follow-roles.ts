@@ -40,7 +40,7 @@ if (process.argv[1]?.endsWith('follow-roles.js')) {
     const d = buffer.getData();
     const keys = new Set<number>();
     for (let i = 0; i < d.p.length; i++) keys.add(d.p[i] * 1e7 + d.s[i]);
-    process.stdout.write(JSON.stringify({ size: buffer.size, unique: keys.size }) + '\n');
+    process.stdout.write(`${JSON.stringify({ size: buffer.size, unique: keys.size })}\n`);
     user.close();
     buffer.close();
   }

@@ -41,9 +41,18 @@ if (dir !== undefined && process.argv[1]?.endsWith('saver.js')) {
       const { v, next } = round(k);
       const end = new Uint8Array(ROUND_ROWS);
       end[ROUND_ROWS - 1] = 1;
-      rb.addBatch({ state: v, action: new Uint32Array(ROUND_ROWS).fill(k), reward: Float32Array.from({ length: ROUND_ROWS }, (_, i) => i), nextState: next, terminated: end });
+      rb.addBatch({
+        state: v,
+        action: new Uint32Array(ROUND_ROWS).fill(k),
+        reward: Float32Array.from({ length: ROUND_ROWS }, (_, i) => i),
+        nextState: next,
+        terminated: end,
+      });
       const s = rb.sample(64);
-      rb.updatePriorities(s.ids, Float64Array.from(s.ids, (id) => id % 5));
+      rb.updatePriorities(
+        s.ids,
+        Float64Array.from(s.ids, (id) => id % 5),
+      );
       await rb.saveState(dir);
       process.stdout.write(`saved ${k}\n`);
     }

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Agent, DataCollector, DataCollectorsDict, ReplayBuffer, type CollectorHandle, type ReplayBufferHandle, type ReplayStep } from '../../ts/index.js';
-import { CartPole, replaySchema } from '../envs/cartpole.js';
+import { CartPole, type replaySchema } from '../envs/cartpole.js';
 import { Mlp, type Layers } from './mlp.js';
 
 export type CartPoleStep = ReplayStep<typeof replaySchema>;
@@ -40,9 +40,7 @@ export interface AgentWorkerData {
 }
 
 /** What the agent thread reports. */
-export type AgentReport =
-  | { kind: 'episode'; envStep: number; episodeReturn: number }
-  | { kind: 'finished'; timings: AgentTimings };
+export type AgentReport = { kind: 'episode'; envStep: number; episodeReturn: number } | { kind: 'finished'; timings: AgentTimings };
 
 /** Milliseconds the agent thread spent, by activity. */
 export interface AgentTimings {
@@ -124,7 +122,11 @@ for (let t = data.startStep; t < data.endStep && !stopped(); t++) {
   spend('pipeline');
   if (!allowed) {
     // Woken by the learner's samples; the timeout only lets a stop be seen.
-    while (!allowed && !stopped()) allowed = await replay.insertAllowed({ timeoutMs: 100 }).then(() => true, () => false);
+    while (!allowed && !stopped())
+      allowed = await replay.insertAllowed({ timeoutMs: 100 }).then(
+        () => true,
+        () => false,
+      );
     spend('waiting');
   } else if (t % 64 === 0) {
     // Now and then a macrotask, so posted weights arrive while the limiter lets us run.

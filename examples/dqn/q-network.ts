@@ -215,13 +215,21 @@ export class DoubleDqn {
 
   async state(): Promise<LearnerState> {
     const [, m, v] = await this.#optimizer.getWeights();
-    const adam = m === undefined ? undefined : { iterations: this.#optimizer.iterations, m: m.tensor.dataSync().slice() as Float32Array, v: v.tensor.dataSync().slice() as Float32Array };
+    const adam =
+      m === undefined
+        ? undefined
+        : { iterations: this.#optimizer.iterations, m: m.tensor.dataSync().slice() as Float32Array, v: v.tensor.dataSync().slice() as Float32Array };
     return { online: this.parameters(), target: (this.#target.dataSync() as Float32Array).slice(), adam };
   }
 
   async setState(s: LearnerState): Promise<void> {
     const count = parameterCount(this.layers);
-    for (const [name, a] of [['online', s.online], ['target', s.target], ['adam.m', s.adam?.m], ['adam.v', s.adam?.v]] as const) {
+    for (const [name, a] of [
+      ['online', s.online],
+      ['target', s.target],
+      ['adam.m', s.adam?.m],
+      ['adam.v', s.adam?.v],
+    ] as const) {
       if (a !== undefined && a.length !== count) throw new Error(`${name}: ${a.length} parameters, the network has ${count}`);
     }
     tf.tidy(() => this.#theta.assign(tf.tensor1d(s.online)));

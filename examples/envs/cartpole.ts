@@ -121,7 +121,8 @@ export class CartPole {
 
   private next32(): number {
     // mulberry32 (Tommy Ettinger): the environment's own small deterministic RNG.
-    let t = (this.rngState = (this.rngState + 0x6d2b79f5) >>> 0);
+    this.rngState = (this.rngState + 0x6d2b79f5) >>> 0;
+    let t = this.rngState;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
@@ -163,9 +164,7 @@ export class CartPole {
     const sintheta = Math.sin(theta);
     // The same expressions, in the same order, as CartPoleEnv.step.
     const temp = (force + this.polemassLength * (thetaDot * thetaDot) * sintheta) / this.totalMass;
-    const thetaacc =
-      (this.gravity * sintheta - costheta * temp) /
-      (this.length * (4.0 / 3.0 - (this.masspole * (costheta * costheta)) / this.totalMass));
+    const thetaacc = (this.gravity * sintheta - costheta * temp) / (this.length * (4.0 / 3.0 - (this.masspole * (costheta * costheta)) / this.totalMass));
     const xacc = temp - (this.polemassLength * thetaacc * costheta) / this.totalMass;
     // kinematics_integrator == "euler"
     x = x + this.tau * xDot;
@@ -177,8 +176,7 @@ export class CartPole {
     s[2] = theta;
     s[3] = thetaDot;
 
-    const done =
-      x < -this.xThreshold || x > this.xThreshold || theta < -this.thetaThresholdRadians || theta > this.thetaThresholdRadians;
+    const done = x < -this.xThreshold || x > this.xThreshold || theta < -this.thetaThresholdRadians || theta > this.thetaThresholdRadians;
     let reward: number;
     if (!done) reward = 1.0;
     else if (this.stepsBeyondTerminated === undefined) {

@@ -46,7 +46,7 @@ export function learningCurveCsv(curve: LearningCurve): string {
     ...curve.evaluations.map((p) => ({ step: p.step, cells: ['evaluation', '', fixed(p.value), ''] })),
   ].sort((a, b) => a.step - b.step);
   const header = `env_step,kind,episode,return,moving_mean_${curve.window}`;
-  return [header, ...rows.map((r) => [String(r.step), ...r.cells].join(','))].join('\n') + '\n';
+  return `${[header, ...rows.map((r) => [String(r.step), ...r.cells].join(','))].join('\n')}\n`;
 }
 
 export interface SvgOptions {
@@ -60,7 +60,7 @@ export interface SvgOptions {
 const fixed = (x: number): string => String(Math.round(x * 100) / 100);
 const coord = (x: number): string => String(Math.round(x * 10) / 10);
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -96,7 +96,7 @@ export function learningCurveSvg(curve: LearningCurve, options: SvgOptions): str
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text class="title" x="${width / 2}" y="22" text-anchor="middle" font-size="14">${escape(options.title)}</text>`,
+    `<text class="title" x="${width / 2}" y="22" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`,
     '<g class="grid" stroke="#e4e4e4">',
     ...yTicks.map((v) => `<line x1="${m.left}" x2="${m.left + plotW}" y1="${coord(y(v))}" y2="${coord(y(v))}"/>`),
     '</g>',
@@ -116,12 +116,14 @@ export function learningCurveSvg(curve: LearningCurve, options: SvgOptions): str
     const ty = coord(y(curve.threshold.value));
     out.push(
       `<line class="threshold" x1="${m.left}" x2="${m.left + plotW}" y1="${ty}" y2="${ty}" stroke="#d62728" stroke-dasharray="6 4"/>`,
-      `<text x="${m.left + 4}" y="${coord(y(curve.threshold.value) - 5)}" fill="#d62728">${escape(curve.threshold.label)}</text>`,
+      `<text x="${m.left + 4}" y="${coord(y(curve.threshold.value) - 5)}" fill="#d62728">${escapeXml(curve.threshold.label)}</text>`,
     );
   }
   out.push(
     '<g class="evaluations" fill="#ff7f0e" stroke="white">',
-    ...curve.evaluations.map((p) => `<circle cx="${coord(x(p.step))}" cy="${coord(y(p.value))}" r="5"><title>${p.step} steps: ${fixed(p.value)}</title></circle>`),
+    ...curve.evaluations.map(
+      (p) => `<circle cx="${coord(x(p.step))}" cy="${coord(y(p.value))}" r="5"><title>${p.step} steps: ${fixed(p.value)}</title></circle>`,
+    ),
     '</g>',
   );
   // The legend, in a row under the axis title.
@@ -132,7 +134,9 @@ export function learningCurveSvg(curve: LearningCurve, options: SvgOptions): str
     ['greedy evaluation', `<circle cx="9" cy="-4" r="5" fill="#ff7f0e"/>`],
   ];
   out.push(`<g class="legend" transform="translate(${m.left} ${ly})">`);
-  legend.forEach(([label, mark], i) => out.push(`<g transform="translate(${i * 170} 0)">${mark}<text x="24">${escape(label)}</text></g>`));
+  legend.forEach(([label, mark], i) => {
+    out.push(`<g transform="translate(${i * 170} 0)">${mark}<text x="24">${escapeXml(label)}</text></g>`);
+  });
   out.push('</g>', '</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -7,7 +7,7 @@ const rb = new ReplayBuffer({ schema, maxSize: 100_000, seed: 1 });
 const N = 8;
 const envs = Array.from({ length: N }, (_, e) => new CartPole(e));
 const obs = new Float32Array(4 * N);
-envs.forEach((env, e) => obs.set(env.reset(), 4 * e));
+for (let e = 0; e < N; e++) obs.set(envs[e].reset(), 4 * e);
 const nextObs = new Float32Array(4 * N);
 const actions = new Int32Array(N);
 const rewards = new Float32Array(N);
@@ -25,7 +25,7 @@ for (let t = 0; t < 1_000; t++) {
   });
   // One call per vector step; `env` tells the streams apart.
   rb.addBatch({ state: obs, action: actions, reward: rewards, nextState: nextObs, terminated, truncated, env });
-  envs.forEach((cart, e) => obs.set(terminated[e] || truncated[e] ? cart.reset() : nextObs.subarray(4 * e, 4 * e + 4), 4 * e));
+  for (let e = 0; e < N; e++) obs.set(terminated[e] || truncated[e] ? envs[e].reset() : nextObs.subarray(4 * e, 4 * e + 4), 4 * e);
 }
 // #endregion readme
 console.log(`held ${rb.size} steps of ${rb.stats.episodes} episodes across ${N} envs`);

@@ -25,7 +25,12 @@ export interface StatePart {
  * object's staged rows are applied (`sync`) before a write and before a loaded state
  * replaces them.
  */
-export function statePart<P>(sync: () => void, write: (dir: string) => Promise<void>, prepare: (dir: string) => Promise<P>, apply: (prepared: P) => void): StatePart {
+export function statePart<P>(
+  sync: () => void,
+  write: (dir: string) => Promise<void>,
+  prepare: (dir: string) => Promise<P>,
+  apply: (prepared: P) => void,
+): StatePart {
   return {
     write: async (dir) => {
       sync();

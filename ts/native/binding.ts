@@ -179,7 +179,10 @@ export interface Binding {
   replayBeta(replay: ReplayRef, beta?: unknown): number;
   replayCanSample(replay: ReplayRef, batchSize: unknown): boolean;
   replayCanInsert(replay: ReplayRef): boolean;
-  /** Whether a sample of `batchSize` (undefined: an insert) is allowed now; if not, a wait is kept and `onWake` runs on this thread once a change may allow it. */
+  /**
+   * Whether a sample of `batchSize` (undefined: an insert) is allowed now; if not, a wait is
+   * kept and `onWake` runs on this thread once a change may allow it.
+   */
   replayWait(replay: ReplayRef, batchSize: number | undefined, onWake: () => void): boolean;
   /** Drops this object's waits. */
   replayCancelWaits(replay: ReplayRef): void;
@@ -204,7 +207,17 @@ export interface Binding {
   queueRing(queue: QueueRef): { ring: RingRef; view: RingView };
   ringPublish(ring: RingRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;
   ringSpill(ring: RingRef): number;
-  queuePush(ring: RingRef, tail: number, pendingBytes: AnyBytes, pendingOffsets: AnyOffsets, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets, timestamps: Float64Array): number;
+  queuePush(
+    ring: RingRef,
+    tail: number,
+    pendingBytes: AnyBytes,
+    pendingOffsets: AnyOffsets,
+    rows: number,
+    typed: readonly Uint8Array[],
+    anyBytes: AnyBytes,
+    anyOffsets: AnyOffsets,
+    timestamps: Float64Array,
+  ): number;
 
   /** A user of `queue`; `buffer`: the native buffer `userUpdate` moves rows into (absent for a TS buffer). */
   userNew(queue: QueueRef, maxSize: number, buffer?: BufferRef | ReplayRef): UserRef;
@@ -229,8 +242,17 @@ export interface Binding {
 
   /** Stages a new Parquet dataset for `dir` (`EXPBUF_INVALID_ARGUMENT` if it exists) of these fields, partitioned by `partitionBy` (meta keys). */
   parquetExportBegin(dir: unknown, fields: readonly FieldInfo[], partitionBy: unknown): ParquetExportRef;
-  /** Checks and copies a page (items; per typed field, each item's rows as bytes; the final states of those that have one) before it returns, then encodes and writes it off the JS thread: one row group per partition. */
-  parquetExportWrite(writer: ParquetExportRef, items: readonly ParquetItem[], columns: readonly (readonly Uint8Array[])[], finals: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Checks and copies a page (items; per typed field, each item's rows as bytes; the final
+   * states of those that have one) before it returns, then encodes and writes it off the JS
+   * thread: one row group per partition.
+   */
+  parquetExportWrite(
+    writer: ParquetExportRef,
+    items: readonly ParquetItem[],
+    columns: readonly (readonly Uint8Array[])[],
+    finals: readonly Uint8Array[],
+  ): Promise<void>;
   /** Finishes every file and renames the dataset into place. */
   parquetExportFinish(writer: ParquetExportRef): Promise<{ files: number; items: number; rows: number; bytes: number }>;
   /** Drops an export and its staged files. */

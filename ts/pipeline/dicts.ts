@@ -18,10 +18,14 @@ export type CollectorsOf<U extends Record<string, AnyUser>> = { [K in keyof U]: 
  * Collectors by name; each may be acquired once, by the component that collects into it.
  * @typeParam C - the collectors by name (their step types)
  */
-export class DataCollectorsDict<C extends Record<string, DataCollector<object>> = Record<string, DataCollector<object>>> extends Map<string, DataCollector<object>> {
+export class DataCollectorsDict<C extends Record<string, DataCollector<object>> = Record<string, DataCollector<object>>> extends Map<
+  string,
+  DataCollector<object>
+> {
   readonly #acquired = new Set<string>();
 
   /** An empty dict: fill it with `set`. */
+  // biome-ignore lint/complexity/noUselessConstructor: it hides Map's (entries) constructor, which would skip set()'s checks
   constructor() {
     super();
   }
@@ -65,6 +69,7 @@ export class DataUsersDict<U extends Record<string, AnyUser> = Record<string, An
   }
 
   /** An empty dict: fill it with `set`, or use `fromDataBuffers`. */
+  // biome-ignore lint/complexity/noUselessConstructor: it hides Map's (entries) constructor, which would skip set()'s checks
   constructor() {
     super();
   }

@@ -92,7 +92,8 @@ export class EmbeddedPool<S extends Schema> implements Pool<S> {
       } catch (e) {
         throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: not JSON (${(e as Error).message})`, { cause: e });
       }
-      if (saved.format !== FORMAT || saved.version !== VERSION) throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: format ${saved.format} version ${saved.version}, not ${FORMAT} ${VERSION}`);
+      if (saved.format !== FORMAT || saved.version !== VERSION)
+        throw new ExpbufError('EXPBUF_CORRUPT_STATE', `${meta}: format ${saved.format} version ${saved.version}, not ${FORMAT} ${VERSION}`);
       checkPoolFields(saved.fields, layout, dir);
     } else {
       await writeFileDurably(meta, JSON.stringify({ format: FORMAT, version: VERSION, fields: layout.info }));

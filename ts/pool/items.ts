@@ -96,7 +96,8 @@ export interface ItemSummary {
 
 function checkMeta(meta: unknown, where: string): Meta {
   if (meta === undefined) return {};
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an object of strings and numbers, got ${describe(meta)}`);
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an object of strings and numbers, got ${describe(meta)}`);
   for (const [k, v] of Object.entries(meta)) {
     if (k.length === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: empty key`);
     // Every backend, not only MongoDB's: an item must fit any pool it is copied into
@@ -104,7 +105,9 @@ function checkMeta(meta: unknown, where: string): Meta {
     // MongoDB reads a leading `$` as an operator and a `.` as a path into the metadata;
     // NUL ends C strings and file names.
     if (k.startsWith('$') || k.includes('.') || k.includes('\0')) {
-      throw invalid(`${where}: key ${JSON.stringify(k)} starts with '$' or holds '.' or NUL (a key names one metadata field, it is never an operator or a path)`);
+      throw invalid(
+        `${where}: key ${JSON.stringify(k)} starts with '$' or holds '.' or NUL (a key names one metadata field, it is never an operator or a path)`,
+      );
     }
     if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
       throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.${k}: expected a string or a finite number, got ${describe(v)}`);
@@ -118,7 +121,10 @@ function checkRange(r: unknown, name: string, integer = false): void {
   const keys = name === 'seqLen' ? ['min', 'max'] : ['from', 'to'];
   for (const k of Object.keys(r)) if (!keys.includes(k)) throw invalid(`query.${name}.${k}: unknown (expected ${keys.join(', ')})`);
   const [lo, hi] = keys.map((k) => (r as Record<string, unknown>)[k]);
-  for (const [k, v] of [[keys[0], lo], [keys[1], hi]] as const) {
+  for (const [k, v] of [
+    [keys[0], lo],
+    [keys[1], hi],
+  ] as const) {
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)))) {
       throw invalid(`query.${name}.${k}: expected ${integer ? 'an integer' : 'a number'}, got ${describe(v)}`);
     }
@@ -134,7 +140,8 @@ export function checkQuery(q: unknown): PoolQuery {
   if (typeof q !== 'object' || q === null) throw invalid(`query: expected an object, got ${describe(q)}`);
   for (const k of Object.keys(q)) if (!QUERY_KEYS.includes(k)) throw invalid(`query.${k}: unknown field (fields are ${QUERY_KEYS.join(', ')})`);
   const query = q as PoolQuery;
-  if (query.kind !== undefined && query.kind !== 'episode' && query.kind !== 'record') throw invalid(`query.kind: expected 'episode' or 'record', got ${describe(query.kind)}`);
+  if (query.kind !== undefined && query.kind !== 'episode' && query.kind !== 'record')
+    throw invalid(`query.kind: expected 'episode' or 'record', got ${describe(query.kind)}`);
   if (query.meta !== undefined) {
     try {
       checkMeta(query.meta, 'query.meta');
@@ -208,18 +215,28 @@ export function encodeItems(layout: Layout, items: unknown, now: number, newId: 
   return items.map((raw, i) => {
     const where = `items[${i}]`;
     if (typeof raw !== 'object' || raw === null) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: expected an episode or a record, got ${describe(raw)}`);
-    const it = raw as { id?: unknown; meta?: unknown; steps?: unknown; step?: unknown; startTime?: unknown; timestamp?: unknown; finalState?: unknown; terminated?: unknown };
+    const it = raw as {
+      id?: unknown;
+      meta?: unknown;
+      steps?: unknown;
+      step?: unknown;
+      startTime?: unknown;
+      timestamp?: unknown;
+      finalState?: unknown;
+      terminated?: unknown;
+    };
     const isEpisode = it.steps !== undefined;
     if (isEpisode === (it.step !== undefined)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: an episode has 'steps', a record has 'step' (exactly one)`);
     const id = it.id === undefined ? newId() : it.id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.id: expected a non-empty string of at most 200 characters`);
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200)
+      throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.id: expected a non-empty string of at most 200 characters`);
     if (seen.has(id)) throw invalid(`${where}.id: '${id}' appears twice in this call`);
     seen.add(id);
     const timeKey = isEpisode ? 'startTime' : 'timestamp';
     const time = it[timeKey] ?? now;
     if (typeof time !== 'number' || !Number.isFinite(time)) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.${timeKey}: expected a finite number`);
     const meta = checkMeta(it.meta, `${where}.meta`);
-    let encoded;
+    let encoded: ReturnType<typeof encodeBatch>;
     try {
       encoded = isEpisode ? encodeBatch(layout, it.steps) : encodeBatch(layout, stepAsColumns(layout, it.step));
     } catch (e) {
@@ -229,10 +246,12 @@ export function encodeItems(layout: Layout, items: unknown, now: number, newId: 
     }
     if (isEpisode && encoded.rows === 0) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.steps: an episode needs at least one step`);
     if (!isEpisode) {
-      if (it.finalState !== undefined || it.terminated !== undefined) throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: a record has no finalState or terminated (an episode has)`);
+      if (it.finalState !== undefined || it.terminated !== undefined)
+        throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}: a record has no finalState or terminated (an episode has)`);
       return { summary: { kind: 'record', id, meta, time, rows: encoded.rows }, columns: encoded.typed };
     }
-    if (it.terminated !== undefined && typeof it.terminated !== 'boolean') throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.terminated: expected a boolean, got ${describe(it.terminated)}`);
+    if (it.terminated !== undefined && typeof it.terminated !== 'boolean')
+      throw new ExpbufError('EXPBUF_BAD_VALUE', `${where}.terminated: expected a boolean, got ${describe(it.terminated)}`);
     const terminated = it.terminated ?? true;
     const columns = encoded.typed;
     if (it.finalState !== undefined) columns.push(encodeFinal(layout, it.finalState, where));
@@ -326,7 +345,16 @@ export function storedItem<S extends Schema>(layout: Layout, summary: ItemSummar
   const cols = data as unknown as DataOf<S>;
   const meta = { ...summary.meta };
   if (summary.kind === 'record') return { kind: 'record', id: summary.id, seq, meta, timestamp: summary.time, step: cols };
-  const episode: StoredEpisode<S> = { kind: 'episode', id: summary.id, seq, meta, startTime: summary.time, seqLen: summary.rows, steps: cols, terminated: summary.terminated ?? true };
+  const episode: StoredEpisode<S> = {
+    kind: 'episode',
+    id: summary.id,
+    seq,
+    meta,
+    startTime: summary.time,
+    seqLen: summary.rows,
+    steps: cols,
+    terminated: summary.terminated ?? true,
+  };
   if (summary.final) {
     const f = stateField(layout, 'item');
     episode.finalState = take(f, f.elements);
@@ -342,7 +370,10 @@ export function checkAfter(after: unknown): number {
 }
 
 /** Items' rows as one column per typed field, and each row's item time. */
-export function concatItems<S extends Schema>(layout: Layout, items: StoredItem<S>[]): { rows: number; columns: Record<string, TypedArray>; times: Float64Array } {
+export function concatItems<S extends Schema>(
+  layout: Layout,
+  items: StoredItem<S>[],
+): { rows: number; columns: Record<string, TypedArray>; times: Float64Array } {
   const rows = items.reduce((n, it) => n + (it.kind === 'episode' ? it.seqLen : 1), 0);
   const columns: Record<string, TypedArray> = {};
   for (const f of layout.typed) {

@@ -152,7 +152,10 @@ function filterOf(q: PoolQuery): Filter<ItemDoc> {
 function duplicateAt(e: unknown): number | undefined {
   const writeErrors = (e as { writeErrors?: unknown }).writeErrors;
   const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors]) as { index?: unknown; code?: unknown }[];
-  const first = list.reduce<{ index?: unknown; code?: unknown } | undefined>((a, w) => (a === undefined || Number(w.index) < Number(a.index) ? w : a), undefined);
+  const first = list.reduce<{ index?: unknown; code?: unknown } | undefined>(
+    (a, w) => (a === undefined || Number(w.index) < Number(a.index) ? w : a),
+    undefined,
+  );
   if (first !== undefined) return first.code === 11000 && typeof first.index === 'number' ? first.index : undefined;
   // insertOne reports a duplicate as the error itself.
   return (e as { code?: unknown }).code === 11000 ? 0 : undefined;
@@ -189,7 +192,16 @@ export class MongoPool<S extends Schema> implements Pool<S> {
   #serverSample: boolean | undefined;
   #closed = false;
 
-  private constructor(driver: Driver, client: MongoClient, schema: S, layout: Layout, target: Target, db: Db, metaIndex: 'wildcard' | 'per-key', indexedKeys: Set<string>) {
+  private constructor(
+    driver: Driver,
+    client: MongoClient,
+    schema: S,
+    layout: Layout,
+    target: Target,
+    db: Db,
+    metaIndex: 'wildcard' | 'per-key',
+    indexedKeys: Set<string>,
+  ) {
     this.#driver = driver;
     this.#client = client;
     this.schema = schema;
@@ -219,7 +231,12 @@ export class MongoPool<S extends Schema> implements Pool<S> {
     let client: MongoClient;
     try {
       // promoteBuffers: BinData comes back as Buffers, ready to copy into columns.
-      client = new driver.MongoClient(target.driverUrl, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS, connectTimeoutMS: CONNECT_TIMEOUT_MS, promoteBuffers: true, appName: 'expbuf' });
+      client = new driver.MongoClient(target.driverUrl, {
+        serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
+        connectTimeoutMS: CONNECT_TIMEOUT_MS,
+        promoteBuffers: true,
+        appName: 'expbuf',
+      });
     } catch (e) {
       throw invalid(`url: ${(e as Error).message}`, e);
     }
@@ -227,7 +244,9 @@ export class MongoPool<S extends Schema> implements Pool<S> {
       await client.connect();
     } catch (e) {
       await client.close().catch(() => undefined);
-      throw new ExpbufError('EXPBUF_IO', `url: no MongoDB server answered at ${target.server} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`, { cause: e });
+      throw new ExpbufError('EXPBUF_IO', `url: no MongoDB server answered at ${target.server} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`, {
+        cause: e,
+      });
     }
     try {
       const db = client.db(target.db);
@@ -235,7 +254,11 @@ export class MongoPool<S extends Schema> implements Pool<S> {
       return new MongoPool(driver, client, schema, layout, target, db, metaIndex, indexedKeys);
     } catch (e) {
       await client.close().catch(() => undefined);
-      throw e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `url: MongoDB at ${target.server} refused to create pool '${target.name}' in '${target.db}' (${(e as Error).message})`, { cause: e });
+      throw e instanceof ExpbufError
+        ? e
+        : new ExpbufError('EXPBUF_IO', `url: MongoDB at ${target.server} refused to create pool '${target.name}' in '${target.db}' (${(e as Error).message})`, {
+            cause: e,
+          });
     }
   }
 
@@ -259,7 +282,9 @@ export class MongoPool<S extends Schema> implements Pool<S> {
     try {
       fields = JSON.parse(saved?.fields ?? '');
     } catch (e) {
-      throw new ExpbufError('EXPBUF_CORRUPT_STATE', `url: pool '${target.name}' at ${target.server}/${target.db} has no readable schema document`, { cause: e });
+      throw new ExpbufError('EXPBUF_CORRUPT_STATE', `url: pool '${target.name}' at ${target.server}/${target.db} has no readable schema document`, {
+        cause: e,
+      });
     }
     checkPoolFields(fields, layout, `'${target.name}' at ${target.server}/${target.db}`);
     const metaIndex = saved?.metaIndex === 'wildcard' ? 'wildcard' : 'per-key';
@@ -316,12 +341,22 @@ export class MongoPool<S extends Schema> implements Pool<S> {
   #document(e: EncodedItem, i: number): Omit<ItemDoc, '_id'> {
     const s = e.summary;
     const typed = this.#layout.typed.length;
-    const doc: Omit<ItemDoc, '_id'> = { id: s.id, kind: s.kind === 'episode' ? EPISODE : RECORD, meta: s.meta, time: s.time, rows: s.rows, steps: e.columns.slice(0, typed) };
+    const doc: Omit<ItemDoc, '_id'> = {
+      id: s.id,
+      kind: s.kind === 'episode' ? EPISODE : RECORD,
+      meta: s.meta,
+      time: s.time,
+      rows: s.rows,
+      steps: e.columns.slice(0, typed),
+    };
     if (s.kind === 'episode') doc.terminated = s.terminated ?? true;
     if (s.final) doc.finalState = e.columns[typed];
     const size = this.#driver.BSON.calculateObjectSize({ _id: 0, ...doc });
     if (size > MAX_DOCUMENT_BYTES) {
-      throw new ExpbufError('EXPBUF_BAD_VALUE', `items[${i}]: ${size} bytes as a document, over MongoDB's limit of ${MAX_DOCUMENT_BYTES} (store a long episode in parts)`);
+      throw new ExpbufError(
+        'EXPBUF_BAD_VALUE',
+        `items[${i}]: ${size} bytes as a document, over MongoDB's limit of ${MAX_DOCUMENT_BYTES} (store a long episode in parts)`,
+      );
     }
     return doc;
   }
@@ -408,7 +443,6 @@ export class MongoPool<S extends Schema> implements Pool<S> {
           next += batch.length;
           // Each chunk: a writer waiting behind this one sees it move on.
           await this.#raiseCounter(next - 1);
-          continue;
         } catch (e) {
           const n = duplicateAt(e);
           if (n === undefined) {
@@ -428,7 +462,10 @@ export class MongoPool<S extends Schema> implements Pool<S> {
       }
     } catch (e) {
       const left = await this.#undo([...held.filter(([, id]) => typeof id === 'string'), ...unsure]);
-      if (left && e instanceof ExpbufError) throw new ExpbufError(e.code, `${e.message}; removing this call's items failed too, up to ${held.length + unsure.length} may remain`, { cause: e.cause });
+      if (left && e instanceof ExpbufError)
+        throw new ExpbufError(e.code, `${e.message}; removing this call's items failed too, up to ${held.length + unsure.length} may remain`, {
+          cause: e.cause,
+        });
       throw e;
     } finally {
       await this.#raiseCounter(held.reduce((m, [s]) => Math.max(m, s), 0));
@@ -479,7 +516,9 @@ export class MongoPool<S extends Schema> implements Pool<S> {
   /** Turns this call's items into tombstones (never deleting: their seqs stay taken); whether any may remain. */
   async #undo(items: [number, string | number][]): Promise<boolean> {
     if (items.length === 0) return false;
-    const ops: AnyBulkWriteOperation<ItemDoc>[] = items.map(([seq, id]) => ({ replaceOne: { filter: { _id: seq, id }, replacement: { id: -seq, kind: TOMBSTONE } } }));
+    const ops: AnyBulkWriteOperation<ItemDoc>[] = items.map(([seq, id]) => ({
+      replaceOne: { filter: { _id: seq, id }, replacement: { id: -seq, kind: TOMBSTONE } },
+    }));
     try {
       await this.#items.bulkWrite(ops, { ordered: false });
       return false;
@@ -490,10 +529,22 @@ export class MongoPool<S extends Schema> implements Pool<S> {
 
   #decode(doc: ItemDoc): StoredItem<S> {
     const final = doc.finalState !== undefined;
-    const summary: ItemSummary = { kind: doc.kind === EPISODE ? 'episode' : 'record', id: String(doc.id), meta: doc.meta ?? {}, time: doc.time ?? 0, rows: doc.rows ?? 0, terminated: doc.terminated, final };
+    const summary: ItemSummary = {
+      kind: doc.kind === EPISODE ? 'episode' : 'record',
+      id: String(doc.id),
+      meta: doc.meta ?? {},
+      time: doc.time ?? 0,
+      rows: doc.rows ?? 0,
+      terminated: doc.terminated,
+      final,
+    };
     const bytes = Buffer.concat([...(doc.steps ?? []), ...(final ? [doc.finalState as Uint8Array] : [])]);
     if (bytes.length !== itemBytes(this.#layout, summary)) {
-      throw new ExpbufError('EXPBUF_CORRUPT_STATE', `pool: item '${summary.id}' (seq ${doc._id}) in '${this.#target.name}' at ${this.#target.server} holds ${bytes.length} bytes of steps, not the ${itemBytes(this.#layout, summary)} its fields take`);
+      throw new ExpbufError(
+        'EXPBUF_CORRUPT_STATE',
+        `pool: item '${summary.id}' (seq ${doc._id}) in '${this.#target.name}' at ${this.#target.server} ` +
+          `holds ${bytes.length} bytes of steps, not the ${itemBytes(this.#layout, summary)} its fields take`,
+      );
     }
     return storedItem<S>(this.#layout, summary, bytes, doc._id);
   }
@@ -566,7 +617,8 @@ export class MongoPool<S extends Schema> implements Pool<S> {
     if (n === 0) return [];
     if (size >= n) return choose(await this.#run(() => this.#items.find(filter).toArray()), n);
     // The range of matching seqs (FerretDB has no $min/$max accumulators).
-    const end = async (dir: 1 | -1) => (await this.#run(() => this.#items.find(filter, { sort: { _id: dir }, limit: 1, projection: { _id: 1 } }).toArray()))[0]?._id;
+    const end = async (dir: 1 | -1) =>
+      (await this.#run(() => this.#items.find(filter, { sort: { _id: dir }, limit: 1, projection: { _id: 1 } }).toArray()))[0]?._id;
     const [lo, hi] = await Promise.all([end(1), end(-1)]);
     if (lo === undefined || hi === undefined) return [];
     const span = hi - lo + 1;
@@ -609,13 +661,27 @@ export class MongoPool<S extends Schema> implements Pool<S> {
 
   /** A server's failure as `EXPBUF_IO` naming the server (the driver's error is the cause). */
   #io(e: unknown): unknown {
-    return e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `pool: MongoDB at ${this.#target.server} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    return e instanceof ExpbufError
+      ? e
+      : new ExpbufError('EXPBUF_IO', `pool: MongoDB at ${this.#target.server} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
   /** What printing shows: the server, database and pool, the fields; how it samples once known. */
   [custom](depth: number, options: InspectOptions): string {
     const sampling = this.#serverSample === undefined ? {} : { sampling: this.#serverSample ? '$sample' : 'random seqs' };
-    return show('MongoPool', { server: this.#target.server, db: this.#target.db, pool: this.#target.name, ...(this.#closed ? { closed: true } : {}), ...sampling, fields: this.#layout.summary }, depth, options);
+    return show(
+      'MongoPool',
+      {
+        server: this.#target.server,
+        db: this.#target.db,
+        pool: this.#target.name,
+        ...(this.#closed ? { closed: true } : {}),
+        ...sampling,
+        fields: this.#layout.summary,
+      },
+      depth,
+      options,
+    );
   }
 }
 

@@ -79,7 +79,12 @@ export async function exportParquet<S extends Schema>(pool: Pool<S>, dir: string
       const finals: Uint8Array[] = [];
       for (const it of page) if (it.kind === 'episode' && it.finalState !== undefined) finals.push(bytes(it.finalState));
       await writing;
-      writing = native.parquetExportWrite(writer, page.map(describeItem), layout.typed.map((f) => steps.map((s) => bytes(s[f.name]))), finals);
+      writing = native.parquetExportWrite(
+        writer,
+        page.map(describeItem),
+        layout.typed.map((f) => steps.map((s) => bytes(s[f.name]))),
+        finals,
+      );
     }
     await writing;
     return await native.parquetExportFinish(writer);

@@ -109,14 +109,19 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       client = await pg.connect();
     } catch (e) {
       await pg.end().catch(() => undefined);
-      throw new ExpbufError('EXPBUF_IO', `url: no PostgreSQL server answered at ${parsed.hostname}:${parsed.port || 5432} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`, { cause: e });
+      throw new ExpbufError(
+        'EXPBUF_IO',
+        `url: no PostgreSQL server answered at ${parsed.hostname}:${parsed.port || 5432} within ${CONNECT_TIMEOUT_MS} ms (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     try {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [name]);
       await client.query(`CREATE TABLE IF NOT EXISTS "${name}_meta" (fields jsonb NOT NULL)`);
       await client.query(
-        `CREATE TABLE IF NOT EXISTS "${name}_items" (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, kind smallint NOT NULL, meta jsonb NOT NULL, time double precision NOT NULL, rows integer NOT NULL, data bytea NOT NULL)`,
+        `CREATE TABLE IF NOT EXISTS "${name}_items" (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, kind smallint NOT NULL, ` +
+          'meta jsonb NOT NULL, time double precision NOT NULL, rows integer NOT NULL, data bytea NOT NULL)',
       );
       // Episode ends (a pool made before they existed gets the columns; its episodes
       // count as terminated, without a final state).
@@ -136,7 +141,13 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
       await pg.end();
-      throw e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `url: PostgreSQL at ${parsed.hostname}:${parsed.port || 5432} refused to create pool '${name}' (${(e as Error).message})`, { cause: e });
+      throw e instanceof ExpbufError
+        ? e
+        : new ExpbufError(
+            'EXPBUF_IO',
+            `url: PostgreSQL at ${parsed.hostname}:${parsed.port || 5432} refused to create pool '${name}' (${(e as Error).message})`,
+            { cause: e },
+          );
     }
     client.release();
     return new PostgresPool(pg, schema, layout, name, `${parsed.hostname}:${parsed.port || 5432}`);
@@ -196,7 +207,12 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
   }
 
   #decode(r: Row): StoredItem<S> {
-    return storedItem<S>(this.#layout, { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows, terminated: r.terminated, final: r.final }, r.data, Number(r.seq));
+    return storedItem<S>(
+      this.#layout,
+      { kind: r.kind === 0 ? 'episode' : 'record', id: r.id, meta: r.meta, time: r.time, rows: r.rows, terminated: r.terminated, final: r.final },
+      r.data,
+      Number(r.seq),
+    );
   }
 
   async find(query?: PoolQuery): Promise<StoredItem<S>[]> {
@@ -204,7 +220,10 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     this.#check();
     const w = where(q);
     const limit = q.limit !== undefined ? ` LIMIT ${q.limit}` : '';
-    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`, w.params);
+    const res = await this.#query<Row>(
+      `SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY seq${limit}`,
+      w.params,
+    );
     return res.rows.map((r) => this.#decode(r));
   }
 
@@ -220,7 +239,10 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
       w.params.push(after);
       const cond = `${w.sql ? `${w.sql} AND` : 'WHERE'} seq > $${w.params.length}`;
       const n = Math.min(pageSize, left);
-      const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`, w.params);
+      const res = await this.#query<Row>(
+        `SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${cond} ORDER BY seq LIMIT ${n}`,
+        w.params,
+      );
       if (res.rows.length === 0) return;
       after = res.rows[res.rows.length - 1].seq;
       left -= res.rows.length;
@@ -242,7 +264,10 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
     const q = checkSample(size, options);
     this.#check();
     const w = where({ ...q, limit: undefined });
-    const res = await this.#query<Row>(`SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`, w.params);
+    const res = await this.#query<Row>(
+      `SELECT seq, id, kind, meta, time, rows, data, terminated, final FROM ${this.#items} ${w.sql} ORDER BY random() LIMIT ${size}`,
+      w.params,
+    );
     return res.rows.map((r) => this.#decode(r));
   }
 
@@ -265,11 +290,18 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
 
   /** A server's failure as `EXPBUF_IO` naming the server (the driver's error is the cause). */
   #io(e: unknown): unknown {
-    return e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `pool: PostgreSQL at ${this.#where} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    return e instanceof ExpbufError
+      ? e
+      : new ExpbufError('EXPBUF_IO', `pool: PostgreSQL at ${this.#where} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
   /** What printing shows: the server and the table, the fields. */
   [custom](depth: number, options: InspectOptions): string {
-    return show('PostgresPool', { server: this.#where, table: this.#items, ...(this.#closed ? { closed: true } : {}), fields: this.#layout.summary }, depth, options);
+    return show(
+      'PostgresPool',
+      { server: this.#where, table: this.#items, ...(this.#closed ? { closed: true } : {}), fields: this.#layout.summary },
+      depth,
+      options,
+    );
   }
 }

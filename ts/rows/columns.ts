@@ -100,7 +100,7 @@ export function checkObject(layout: Layout, obj: unknown, what: string): asserts
 }
 
 /** The value of field `f` in `obj`, or throws `EXPBUF_MISSING_FIELD` (a field with a default may be left out). */
-export function valueOf(layout: Layout, obj: Record<string, unknown>, f: Field, what: string): unknown {
+export function fieldValue(layout: Layout, obj: Record<string, unknown>, f: Field, what: string): unknown {
   const v = obj[f.name];
   if (v === undefined && !Object.hasOwn(obj, f.name) && !(f.kind === 'typed' && f.default !== undefined)) throw missing(layout, f.name, what);
   return v;
@@ -150,7 +150,8 @@ function agreedRows(fields: readonly Field[], read: ({ rows: number; elements?: 
   const i = read.findIndex((c) => c !== undefined && c.rows !== rows);
   const f = fields[i];
   const c = read[i] as { rows: number; elements?: number };
-  const what = c.elements !== undefined && f.kind === 'typed' && f.elements !== 1 ? `${c.elements} elements are ${c.rows} rows of ${f.elements}` : `${c.rows} rows`;
+  const what =
+    c.elements !== undefined && f.kind === 'typed' && f.elements !== 1 ? `${c.elements} elements are ${c.rows} rows of ${f.elements}` : `${c.rows} rows`;
   throw bad(`field '${f.name}': ${what}, but the other columns have ${rows} rows`);
 }
 
@@ -205,7 +206,7 @@ export function encodeBatch(layout: Layout, columns: unknown): EncodedRows {
   checkObject(layout, columns, 'columns');
   const viewed = viewedBatch(layout, columns);
   if (viewed !== undefined) return viewed;
-  const read = layout.fields.map((f) => columnRows(f, valueOf(layout, columns, f, 'columns')));
+  const read = layout.fields.map((f) => columnRows(f, fieldValue(layout, columns, f, 'columns')));
   const rows = agreedRows(layout.fields, read);
   const typed = layout.typed.map((f) => {
     const col = columns[f.name];

@@ -44,7 +44,9 @@ export function encoderFor(layout: Layout): Encoder {
   if (hit !== undefined) return hit;
   const key = (name: string) => JSON.stringify(name);
   const lines: string[] = [];
-  layout.typed.forEach((_, i) => lines.push(`const C${i} = ctors[${i}];`));
+  layout.typed.forEach((_, i) => {
+    lines.push(`const C${i} = ctors[${i}];`);
+  });
   lines.push('return function encode(step, slot, cols, anyOut) {');
   lines.push("  if (typeof step !== 'object' || step === null) return slow(step, slot, cols, anyOut);");
   // Counting keys with for-in allocates nothing (Object.keys builds an array per step).
@@ -70,14 +72,18 @@ export function encoderFor(layout: Layout): Encoder {
       lines.push('  else');
     }
     if (f.flag) {
-      lines.push(`  if (v === true || v === 1) cols[${i}][slot] = 1; else if (v === false || v === 0) cols[${i}][slot] = 0; else put(${i}, step, v, slot, cols);`);
+      lines.push(
+        `  if (v === true || v === 1) cols[${i}][slot] = 1; else if (v === false || v === 0) cols[${i}][slot] = 0; else put(${i}, step, v, slot, cols);`,
+      );
     } else if (f.elements === 1) {
       lines.push(`  if (${scalarCheck(f)}) cols[${i}][slot] = v; else put(${i}, step, v, slot, cols);`);
     } else {
       lines.push(`  if (v instanceof C${i} && v.length === ${f.elements}) cols[${i}].set(v, slot * ${f.elements}); else put(${i}, step, v, slot, cols);`);
     }
   });
-  layout.any.forEach((f, j) => lines.push(`  anyOut[${j}] = ser(${j}, step, step[${key(f.name)}]);`));
+  layout.any.forEach((f, j) => {
+    lines.push(`  anyOut[${j}] = ser(${j}, step, step[${key(f.name)}]);`);
+  });
   lines.push('};');
   // A step with as many own keys as fields may still lack one and have an unknown
   // one instead: when a field's value is refused (or is missing), the object is
@@ -107,8 +113,12 @@ export function encoderFor(layout: Layout): Encoder {
   // generic path for each field (it may still be valid, e.g. with inherited keys).
   const slow: Encoder = (step, slot, cols, anyOut) => {
     checkObject(layout, step, 'step');
-    layout.typed.forEach((f, i) => writeValue(f, step[f.name], cols[i], slot * f.elements));
-    layout.any.forEach((f, j) => (anyOut[j] = serializeValue(f, step[f.name])));
+    layout.typed.forEach((f, i) => {
+      writeValue(f, step[f.name], cols[i], slot * f.elements);
+    });
+    layout.any.forEach((f, j) => {
+      anyOut[j] = serializeValue(f, step[f.name]);
+    });
   };
   const make = new Function('ctors', 'put', 'slow', 'ser', 'hasOwn', lines.join('\n')) as (
     ctors: readonly unknown[],
