@@ -33,6 +33,9 @@ export function flushWriters(fromMicrotask = false): void {
   // Only the microtask clears `scheduled`: a loop that publishes by hand (update() per
   // step) then queues one microtask in all, not one per step.
   if (fromMicrotask) scheduled = false;
+  // The common case of a read (`size`, `sample`) with nothing staged: no try frame, and
+  // no splice (it allocates its result array even when it removes nothing).
+  if (dirty.length === 0) return;
   // Publishing never adds to the list, so it can be walked and emptied. If a direct
   // publish throws, the writers after it stay listed for the next flush.
   let i = 0;
@@ -50,7 +53,9 @@ export function flushWriters(fromMicrotask = false): void {
       }
     }
   } finally {
-    dirty.splice(0, i + 1);
+    // Walked to the end: empty the list in place. A throw at `i` leaves the writers after it.
+    if (i >= dirty.length) dirty.length = 0;
+    else dirty.splice(0, i + 1);
   }
 }
 
