@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smoke, TARGETS } from '../scripts/cross.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
@@ -33,17 +34,17 @@ const env = {
   npm_config_update_notifier: 'false',
 };
 
-function project(name: string, tgzs: string[]): string {
+function project(name: string, tgzs: string[], flags: string[] = []): string {
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, version: '1.0.0' }));
-  execFileSync('npm', ['install', ...tgzs], { cwd: dir, env, stdio: 'pipe' });
+  execFileSync('npm', ['install', ...flags, ...tgzs], { cwd: dir, env, stdio: 'pipe' });
   return dir;
 }
 
 beforeAll(() => {
   execFileSync('npm', ['run', '--silent', 'pack'], { cwd: repo, stdio: 'pipe' });
-}, 300_000);
+}, 1_200_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const program = (imports: string) => `${imports}
@@ -113,6 +114,19 @@ describe('installed from the packed tarballs', () => {
       expect(r.stdout).toContain('rewrad');
     }
   });
+
+  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu) with the same seeded rows', () => {
+    const entry = (dir: string) => join(dir, 'node_modules', 'expbuf', 'lib', 'cjs', 'index.cjs');
+    const host = smoke('host', entry(project('smoke-host', [rootTgz, platformTgz])));
+    expect(host).toMatchObject({ ok: true, moved: 100, fromWorker: 1000 });
+    for (const suffix of Object.keys(TARGETS)) {
+      // npm installs another platform's package only when forced; on that platform it picks the optional dependency itself.
+      const dir = project(`smoke-${suffix}`, [rootTgz, join(tarballs, `expbuf-${suffix}-${pkg.version}.tgz`)], ['--force']);
+      const got = smoke(suffix, entry(dir), dir);
+      expect(got, suffix).toMatchObject({ ok: true, moved: 100, fromWorker: 1000, stateRoundTrip: true, workerRowsInOrder: true });
+      expect(got.sample, suffix).toEqual(host.sample);
+    }
+  }, 600_000);
 
   it('without its platform package the loader names the package and both fixes', () => {
     const dir = project('no-platform', [rootTgz]);

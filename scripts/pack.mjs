@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * `npm run pack`: builds the release addon and the JS, stages the root package and
- * one package per built platform (napi-rs's layout), and packs them all into
- * dist-npm/. Prints each tarball and its size.
+ * `npm run pack`: builds the release addon, the cross targets of scripts/cross.mjs
+ * (each checked by the smoke suite under its own Node) and the JS, stages the root
+ * package and one package per built platform (napi-rs's layout), and packs them all
+ * into dist-npm/. Prints each tarball and its size.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLib } from './build-lib.mjs';
+import { buildAndCheck } from './cross.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stage = join(root, 'build', 'npm');
@@ -31,6 +33,10 @@ run('npm', ['run', '--silent', 'build:native']);
 
 // 2. The library as a package uses it (lib/esm, lib/cjs), as a built clone has it.
 buildLib(join(pkgDir, 'lib'));
+
+// 3. The cross targets (scripts/cross.mjs), each run through the smoke suite under its
+// own Node before it is packed; a failure stops the pack.
+for (const line of await buildAndCheck(undefined, join(pkgDir, 'lib', 'cjs', 'index.cjs'))) console.log(line);
 
 // 4. The platform packages, and the binaries built here moved into them.
 run(bin('napi'), ['create-npm-dirs', '--npm-dir', relative(root, platformsDir)]);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * A cached Python virtual environment for the tests that compare us with Python
- * libraries (Gymnasium's CartPole, numpy, pyarrow, duckdb).
+ * libraries (Gymnasium's CartPole, numpy, pyarrow, duckdb), and, with its own pins, for
+ * the cross builds' zig and cargo-zigbuild wheels (scripts/cross.mjs).
  *
  *   node scripts/python-env.mjs ensure   creates it if needed; prints its python's path
  *   node scripts/python-env.mjs path     prints where it is (or would be), creates nothing

