@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileConsumer } from './support/consumer.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'expbuf-clone-'));
@@ -40,22 +41,7 @@ describe('a built clone as a dependency', () => {
     const imports = "import { DataUser, ExpbufError, SequentialBuffer } from 'expbuf';";
     writeFileSync(join(dir, 'esm.mts'), imports + program);
     writeFileSync(join(dir, 'cjs.cts'), imports + program);
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          outDir: 'out',
-          typeRoots: [join(repo, 'node_modules', '@types')],
-          types: ['node'],
-        },
-        files: ['esm.mts', 'cjs.cts'],
-      }),
-    );
-    execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { env, stdio: 'pipe' });
+    compileConsumer(repo, dir, env);
     expect(execFileSync(process.execPath, [join(dir, 'out', 'esm.mjs')], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
     expect(execFileSync(process.execPath, [join(dir, 'out', 'cjs.cjs')], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
     // require() from plain JS, too.

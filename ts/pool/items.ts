@@ -314,6 +314,14 @@ export function checkId(id: unknown): string {
   return id;
 }
 
+/**
+ * A server's failure as `EXPBUF_IO` naming the server (`what`, e.g. "PostgreSQL at
+ * host:port"), the driver's error as the cause; an `ExpbufError` passes through.
+ */
+export function serverFailure(e: unknown, what: string): unknown {
+  return e instanceof ExpbufError ? e : new ExpbufError('EXPBUF_IO', `pool: ${what} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
 /** The error for a store of an id the pool already holds. */
 export function alreadyStored(id: string, cause?: unknown): ExpbufError {
   return invalid(`items: id '${id}' is already stored`, cause);

@@ -43,6 +43,7 @@ import {
   encodeItems,
   itemBytes,
   poolLayout,
+  serverFailure,
   storedItem,
   type EncodedItem,
   type IterateOptions,
@@ -661,9 +662,7 @@ export class MongoPool<S extends Schema> implements Pool<S> {
 
   /** A server's failure as `EXPBUF_IO` naming the server (the driver's error is the cause). */
   #io(e: unknown): unknown {
-    return e instanceof ExpbufError
-      ? e
-      : new ExpbufError('EXPBUF_IO', `pool: MongoDB at ${this.#target.server} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    return serverFailure(e, `MongoDB at ${this.#target.server}`);
   }
 
   /** What printing shows: the server, database and pool, the fields; how it samples once known. */

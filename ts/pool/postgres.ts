@@ -25,6 +25,7 @@ import {
   checkSample,
   encodeItems,
   poolLayout,
+  serverFailure,
   storedItem,
   type IterateOptions,
   type ItemInput,
@@ -290,9 +291,7 @@ export class PostgresPool<S extends Schema> implements Pool<S> {
 
   /** A server's failure as `EXPBUF_IO` naming the server (the driver's error is the cause). */
   #io(e: unknown): unknown {
-    return e instanceof ExpbufError
-      ? e
-      : new ExpbufError('EXPBUF_IO', `pool: PostgreSQL at ${this.#where} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    return serverFailure(e, `PostgreSQL at ${this.#where}`);
   }
 
   /** What printing shows: the server and the table, the fields. */

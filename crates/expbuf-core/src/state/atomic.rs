@@ -151,8 +151,15 @@ pub fn commit_staged_new(staged: &Path, target: &Path) -> Result<()> {
     sync_dir(&parent_of(target))
 }
 
+/// `renameat2(2)` of `staged` onto `target` with `flags` (`RENAME_NOREPLACE` or
+/// `RENAME_EXCHANGE`). The outer error is a path holding a NUL byte; the inner one the
+/// OS error of the call.
 #[cfg(target_os = "linux")]
-fn rename_new(staged: &Path, target: &Path) -> Result<()> {
+fn renameat2(
+    staged: &Path,
+    target: &Path,
+    flags: libc::c_uint,
+) -> Result<std::result::Result<(), std::io::Error>> {
     let (a, b) = (c_path(staged)?, c_path(target)?);
     // SAFETY: both pointers are valid NUL-terminated strings that outlive the call;
     // AT_FDCWD makes them relative to the working directory like any path here.
@@ -162,17 +169,23 @@ fn rename_new(staged: &Path, target: &Path) -> Result<()> {
             a.as_ptr(),
             libc::AT_FDCWD,
             b.as_ptr(),
-            libc::RENAME_NOREPLACE,
+            flags,
         )
     };
-    if rc == 0 {
-        return Ok(());
+    Ok(if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn rename_new(staged: &Path, target: &Path) -> Result<()> {
+    match renameat2(staged, target, libc::RENAME_NOREPLACE)? {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(target)),
+        Err(e) => Err(io_error(target, "rename", e)),
     }
-    let e = std::io::Error::last_os_error();
-    if e.kind() == std::io::ErrorKind::AlreadyExists {
-        return Err(exists(target));
-    }
-    Err(io_error(target, "rename", e))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -286,26 +299,8 @@ fn swap_in(staged: &Path, target: &Path) -> Result<()> {
     if !target.exists() {
         return fs::rename(staged, target).map_err(|e| io_error(target, "rename", e));
     }
-    let (a, b) = (c_path(staged)?, c_path(target)?);
-    // SAFETY: both pointers are valid NUL-terminated strings that outlive the call;
-    // AT_FDCWD makes them relative to the working directory like any path here.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        return Ok(());
-    }
-    Err(io_error(
-        target,
-        "exchange with the new state",
-        std::io::Error::last_os_error(),
-    ))
+    renameat2(staged, target, libc::RENAME_EXCHANGE)?
+        .map_err(|e| io_error(target, "exchange with the new state", e))
 }
 
 #[cfg(not(target_os = "linux"))]
