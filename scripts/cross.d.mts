@@ -9,7 +9,12 @@ export interface SmokeResult {
   sample: { action: number[]; obs: number[]; reward: number[] };
 }
 /** The cross targets, by napi-rs platform suffix. */
-export const TARGETS: Readonly<Record<string, { triple: string; zigTarget: string; glibc: string; nodePackage: string }>>;
+export const TARGETS: Readonly<
+  Record<
+    string,
+    { triple: string; zigTarget: string; lib: string; glibc?: string; nodePackage?: string; runner?: unknown; macho?: { cpu: 'arm64' | 'x64'; minos: string } }
+  >
+>;
 /** Makes sure `suffix` can be built and run here; resolves to the build's PATH. */
 export function ensureCrossTools(suffix: string): Promise<string>;
 /** Builds `suffix`; returns the `.node` path and the build's seconds. */

