@@ -39,6 +39,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * (without it zig stamps the newest macOS as the minimum).
  */
 export const TARGETS = {
+  // This machine's own target again, through zig: the package gets glibc 2.17 as its
+  // floor, where the clone's `npm install` build (the system's gcc) needs this glibc.
+  'linux-x64-gnu': {
+    triple: 'x86_64-unknown-linux-gnu',
+    zigTarget: 'x86_64-unknown-linux-gnu.2.17',
+    lib: 'libexpbuf_node.so',
+    glibc: '2.17',
+    runnerReady: () => process.platform === 'linux' && process.arch === 'x64',
+    runner: () => [process.execPath, []],
+  },
   'linux-arm64-gnu': {
     triple: 'aarch64-unknown-linux-gnu',
     zigTarget: 'aarch64-unknown-linux-gnu.2.17',
@@ -73,6 +83,7 @@ export async function ensureCrossTools(suffix) {
   const installed = execFileSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' }).split('\n');
   if (!installed.includes(t.triple)) execFileSync('rustup', ['target', 'add', t.triple], { stdio: 'inherit' });
   if (t.runner !== undefined && !t.runnerReady()) {
+    if (t.debianPackages === undefined) throw new Error(`${suffix}: its smoke suite runs only on that platform itself`);
     if (process.getuid?.() !== 0) throw new Error(`${suffix}: its runner is missing: run 'sudo apt-get install ${t.debianPackages.join(' ')}'`);
     execFileSync(
       'sh',
@@ -82,7 +93,7 @@ export async function ensureCrossTools(suffix) {
       },
     );
   }
-  if (t.runner !== undefined) targetNode(suffix);
+  if (t.nodePackage !== undefined) targetNode(suffix);
   if (t.macho !== undefined && spawnSync('llvm-objdump', ['--version']).status !== 0) {
     if (process.getuid?.() !== 0) throw new Error(`${suffix}: the static checks need llvm-objdump: run 'sudo apt-get install llvm'`);
     execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends llvm'], {
@@ -139,7 +150,8 @@ function targetNode(suffix) {
  * requiring `entry` (a path, or 'expbuf' from `cwd`'s node_modules); returns its JSON line.
  */
 export function smoke(suffix, entry = join(root, 'lib', 'cjs', 'index.cjs'), cwd = root) {
-  const [cmd, args] = suffix === 'host' ? [process.execPath, []] : TARGETS[suffix].runner(targetNode(suffix));
+  const t = TARGETS[suffix];
+  const [cmd, args] = suffix === 'host' ? [process.execPath, []] : t.runner(t.nodePackage && targetNode(suffix));
   const r = spawnSync(cmd, [...args, join(root, 'scripts', 'smoke.cjs'), entry], { cwd, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`smoke suite on ${suffix} failed (${r.status ?? r.signal}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
