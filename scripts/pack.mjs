@@ -35,7 +35,8 @@ run('npm', ['run', '--silent', 'build:native']);
 buildLib(join(pkgDir, 'lib'));
 
 // 3. The cross targets (scripts/cross.mjs), each run through the smoke suite under its
-// own Node before it is packed; a failure stops the pack.
+// own Node before it is packed; a failure stops the pack. linux-x64-gnu is among them:
+// its zig build (glibc 2.17) replaces step 1's in native/, and is the one packed.
 for (const line of await buildAndCheck(undefined, join(pkgDir, 'lib', 'cjs', 'index.cjs'))) console.log(line);
 
 // 4. The platform packages, and the binaries built here moved into them.

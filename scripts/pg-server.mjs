@@ -13,6 +13,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installDebianPackages } from './debian.mjs';
 
 function binDir() {
   const base = '/usr/lib/postgresql';
@@ -27,8 +28,7 @@ function binDir() {
 export function ensurePostgres() {
   let bin = binDir();
   if (bin) return bin;
-  if (process.getuid?.() !== 0) throw new Error("no PostgreSQL server found: run 'sudo apt-get install postgresql', or set EXPBUF_PG_URL to a server");
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql'], { stdio: 'inherit' });
+  installDebianPackages(['postgresql'], 'no PostgreSQL server found', 'or set EXPBUF_PG_URL to a server');
   bin = binDir();
   if (!bin) throw new Error('installing postgresql gave no server binaries under /usr/lib/postgresql');
   return bin;

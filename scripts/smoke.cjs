@@ -1,8 +1,8 @@
 'use strict';
 /**
  * The smoke suite every built binary runs before it ships (`npm run pack` and the
- * packed-install test run it per target, under qemu or wine where the target is not
- * this machine's):
+ * packed-install test run it per target, under qemu where the target is not this
+ * machine's; scripts/cross.mjs has the targets):
  *
  *   node scripts/smoke.cjs [expbuf]     # the package to require (a path or a name; default 'expbuf')
  *
@@ -51,7 +51,7 @@ async function main() {
     await loaded.loadState(join(dir, 'state'));
     const a = buffer.getData();
     const b = loaded.getData();
-    stateRoundTrip = loaded.size === buffer.size && a.obs.every((v, i) => v === b.obs[i]) && a.action.every((v, i) => v === b.action[i]);
+    stateRoundTrip = loaded.size === buffer.size && ['obs', 'action', 'reward'].every((f) => a[f].every((v, i) => v === b[f][i]));
     loaded.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

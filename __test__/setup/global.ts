@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { installDebianPackages } from '../../scripts/debian.mjs';
 import * as mongoServer from '../../scripts/mongo-server.mjs';
 import * as pgServer from '../../scripts/pg-server.mjs';
 
@@ -37,10 +38,7 @@ function hasNumpy(): boolean {
 
 function ensureNumpy(): void {
   if (hasNumpy()) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`${PYTHON} has no numpy: run 'sudo apt-get install python3-numpy' (or set EXPBUF_PYTHON to a python with numpy)`);
-  }
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy'], { stdio: 'inherit' });
+  installDebianPackages(['python3-numpy'], `${PYTHON} has no numpy`, 'or set EXPBUF_PYTHON to a python with numpy');
   if (!hasNumpy()) throw new Error(`installing python3-numpy did not give ${PYTHON} numpy`);
 }
 
