@@ -102,7 +102,7 @@ describe('installed from the packed tarballs', () => {
     }
   });
 
-  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu) with the same seeded rows', () => {
+  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu, musl under a musl Node and loader) with the same seeded rows', () => {
     const entry = (dir: string) => join(dir, 'node_modules', 'expbuf', 'lib', 'cjs', 'index.cjs');
     const host = smoke('host', entry(project('smoke-host', [rootTgz, platformTgz])));
     expect(host).toMatchObject({ ok: true, moved: 100, fromWorker: 1000 });
@@ -143,6 +143,17 @@ describe('installed from the packed tarballs', () => {
     expect(r.stderr).toContain(`npm install expbuf-linux-x64-gnu@${pkg.version}`);
     expect(r.stderr).toContain('build from source');
     expect(r.stderr).toContain('EXPBUF_NATIVE_PATH');
+  });
+
+  it('under a musl Node the loader detects musl and names the musl package', () => {
+    const dir = project('no-platform-musl', [rootTgz]);
+    const runner = TARGETS['linux-x64-musl'].runner;
+    if (runner === undefined) throw new Error('linux-x64-musl has no runner');
+    const [cmd, args] = runner();
+    const r = spawnSync(cmd, [...args, '-e', "require('expbuf')"], { cwd: dir, env: { ...env, EXPBUF_NATIVE_PATH: '' }, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('linux x64 (musl)');
+    expect(r.stderr).toContain(`npm install expbuf-linux-x64-musl@${pkg.version}`);
   });
 
   it('the root tarball holds compiled JS and types only, within its size bound', () => {

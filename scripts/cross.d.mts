@@ -10,7 +10,18 @@ export interface SmokeResult {
 }
 /** The cross targets, by napi-rs platform suffix. */
 export const TARGETS: Readonly<
-  Record<string, { triple: string; lib: string; glibc?: string; nodePackage?: string; runner?: unknown; macho?: { cpu: 'arm64' | 'x64'; minos: string } }>
+  Record<
+    string,
+    {
+      triple: string;
+      lib: string;
+      glibc?: string;
+      nodePackage?: string;
+      musl?: 'x64' | 'arm64';
+      runner?: (node?: string) => [string, string[]];
+      macho?: { cpu: 'arm64' | 'x64'; minos: string };
+    }
+  >
 >;
 /** Makes sure `suffix` can be built and run here; resolves to the build's PATH. */
 export function ensureCrossTools(suffix: string): Promise<string>;

@@ -16,7 +16,7 @@
  *   /usr/aarch64-linux-gnu (`qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross
  *   libgcc-s1-arm64-cross`), installed with apt-get when missing and run as root;
  * - the target's Node: npm's `node-<os>-<arch>` package at this Node's version, fetched
- *   into ~/.cache/expbuf once.
+ *   into ~/.cache/expbuf once; for musl, a musl Node and musl's loader (scripts/musl.mjs).
  *
  * Prints a line per target: build seconds, binary size, and the smoke suite's verdict
  * (its seeded sample must equal the host's, row for row). Exits non-zero if any fails.
@@ -28,6 +28,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installDebianPackages } from './debian.mjs';
 import { checkMachO } from './macho.mjs';
+import { ensureMuslRuntime, muslRuntime } from './musl.mjs';
 import { ensurePython } from './python-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +59,29 @@ export const TARGETS = {
     runnerReady: () => existsSync('/usr/bin/qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6'),
     runner: (node) => ['qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', node]],
   },
+  // musl (Alpine): zig links against musl's libc.so dynamically (`-crt-static`: a
+  // static musl cannot be a cdylib); musl's dlclose is a no-op, so no nodelete is needed.
+  'linux-x64-musl': {
+    triple: 'x86_64-unknown-linux-musl',
+    lib: 'libexpbuf_node.so',
+    musl: 'x64',
+    runnerReady: () => true,
+    runner: () => {
+      const { loader, node } = muslRuntime('x64');
+      return [loader, [node]];
+    },
+  },
+  'linux-arm64-musl': {
+    triple: 'aarch64-unknown-linux-musl',
+    lib: 'libexpbuf_node.so',
+    musl: 'arm64',
+    debianPackages: ['qemu-user-static'],
+    runnerReady: () => existsSync('/usr/bin/qemu-aarch64-static'),
+    runner: () => {
+      const { loader, node } = muslRuntime('arm64');
+      return ['qemu-aarch64-static', [loader, node]];
+    },
+  },
   'darwin-arm64': {
     triple: 'aarch64-apple-darwin',
     lib: 'libexpbuf_node.dylib',
@@ -84,6 +108,7 @@ export async function ensureCrossTools(suffix) {
     installDebianPackages(t.debianPackages, `${suffix}: its runner is missing`);
   }
   if (t.nodePackage !== undefined) targetNode(suffix);
+  if (t.musl !== undefined) ensureMuslRuntime(t.musl, python);
   if (t.macho !== undefined && spawnSync('llvm-objdump', ['--version']).status !== 0) {
     installDebianPackages(['llvm'], `${suffix}: the static checks need llvm-objdump`);
   }
@@ -95,8 +120,17 @@ export async function ensureCrossTools(suffix) {
  * the dependency tree names (scripts/darwin-stubs: no macOS SDK exists here).
  */
 function darwinEnv(t) {
-  const key = `CARGO_TARGET_${t.triple.toUpperCase().replaceAll('-', '_')}_RUSTFLAGS`;
-  return { MACOSX_DEPLOYMENT_TARGET: t.macho.minos, [key]: `-C link-arg=-F${join(root, 'scripts', 'darwin-stubs')}` };
+  return { MACOSX_DEPLOYMENT_TARGET: t.macho.minos, [rustflagsKey(t)]: `-C link-arg=-F${join(root, 'scripts', 'darwin-stubs')}` };
+}
+
+/** The variable that sets rustflags for `t`'s triple alone (the host build keeps .cargo/config.toml's). */
+const rustflagsKey = (t) => `CARGO_TARGET_${t.triple.toUpperCase().replaceAll('-', '_')}_RUSTFLAGS`;
+
+/** A build's extra environment for `t`. */
+function targetEnv(t) {
+  if (t.macho !== undefined) return darwinEnv(t);
+  if (t.musl !== undefined) return { [rustflagsKey(t)]: '-C target-feature=-crt-static' };
+  return {};
 }
 
 /** Builds `suffix` with cargo-zigbuild (`PATH` from `ensureCrossTools`); returns the `.node` path and the build's seconds. */
@@ -107,7 +141,7 @@ export function buildTarget(suffix, PATH) {
   execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', zigTarget], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, PATH, ...(t.macho && darwinEnv(t)) },
+    env: { ...process.env, PATH, ...targetEnv(t) },
   });
   const seconds = (performance.now() - t0) / 1000;
   mkdirSync(join(root, 'native'), { recursive: true });

@@ -48,8 +48,8 @@ for (const suffix of readdirSync(platformsDir)) {
 }
 const platforms = readdirSync(platformsDir).filter((d) => readdirSync(join(platformsDir, d)).some((f) => f.endsWith('.node')));
 
-// 5. The root package: compiled JS and types only, platform packages at this exact version.
-const suffixes = readdirSync(platformsDir);
+// 5. The root package: compiled JS and types only, the packed platform packages at this
+// exact version (a target of package.json that was not built here is not promised).
 const rootPkg = {
   name: pkg.name,
   version,
@@ -63,7 +63,7 @@ const rootPkg = {
   // The Node versions the test suite runs on.
   engines: { node: '^20.17.0' },
   files: ['lib', 'README.md'],
-  optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${pkg.name}-${s}`, version])),
+  optionalDependencies: Object.fromEntries(platforms.map((s) => [`${pkg.name}-${s}`, version])),
   // Only postgres: pools load it.
   peerDependencies: pkg.peerDependencies,
   peerDependenciesMeta: pkg.peerDependenciesMeta,
