@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileConsumer } from './support/consumer.js';
-import { smoke, TARGETS } from '../scripts/cross.mjs';
+import { smoke, TARGETS, targetNode } from '../scripts/cross.mjs';
 import { checkMachO } from '../scripts/macho.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,7 +102,7 @@ describe('installed from the packed tarballs', () => {
     }
   });
 
-  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu, musl under a musl Node and loader) with the same seeded rows', () => {
+  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu, musl under a musl Node and loader, Windows under wine) with the same seeded rows', () => {
     const entry = (dir: string) => join(dir, 'node_modules', 'expbuf', 'lib', 'cjs', 'index.cjs');
     const host = smoke('host', entry(project('smoke-host', [rootTgz, platformTgz])));
     expect(host).toMatchObject({ ok: true, moved: 100, fromWorker: 1000 });
@@ -145,15 +145,20 @@ describe('installed from the packed tarballs', () => {
     expect(r.stderr).toContain('EXPBUF_NATIVE_PATH');
   });
 
-  it('under a musl Node the loader detects musl and names the musl package', () => {
-    const dir = project('no-platform-musl', [rootTgz]);
-    const runner = TARGETS['linux-x64-musl'].runner;
-    if (runner === undefined) throw new Error('linux-x64-musl has no runner');
-    const [cmd, args] = runner();
-    const r = spawnSync(cmd, [...args, '-e', "require('expbuf')"], { cwd: dir, env: { ...env, EXPBUF_NATIVE_PATH: '' }, encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('linux x64 (musl)');
-    expect(r.stderr).toContain(`npm install expbuf-linux-x64-musl@${pkg.version}`);
+  it('under a musl Node and under Windows Node the loader detects the platform and names its package', () => {
+    const dir = project('no-platform-foreign', [rootTgz]);
+    for (const [suffix, detected] of [
+      ['linux-x64-musl', 'linux x64 (musl)'],
+      ['win32-x64-gnu', 'win32 x64.'],
+    ]) {
+      const runner = TARGETS[suffix].runner;
+      if (runner === undefined) throw new Error(`${suffix} has no runner`);
+      const [cmd, args] = runner(targetNode(suffix));
+      const r = spawnSync(cmd, [...args, '-e', "require('expbuf')"], { cwd: dir, env: { ...env, EXPBUF_NATIVE_PATH: '' }, encoding: 'utf8' });
+      expect(r.status, suffix).not.toBe(0);
+      expect(r.stderr, suffix).toContain(`no native addon for ${detected}`);
+      expect(r.stderr, suffix).toContain(`npm install expbuf-${suffix}@${pkg.version}`);
+    }
   });
 
   it('the root tarball holds compiled JS and types only, within its size bound', () => {

@@ -23,6 +23,8 @@ export const TARGETS: Readonly<
     }
   >
 >;
+/** The target's Node from npm's `node-<os>-<arch>` package (fetched once), or undefined when it has none. */
+export function targetNode(suffix: string): string | undefined;
 /** Makes sure `suffix` can be built and run here; resolves to the build's PATH. */
 export function ensureCrossTools(suffix: string): Promise<string>;
 /** Builds `suffix`; returns the `.node` path and the build's seconds. */

