@@ -44,6 +44,32 @@ function project(name: string, tgzs: string[], flags: string[] = []): string {
   return dir;
 }
 
+/**
+ * The npm dependencies of the package in `tgz` (the wasm package's runtime) and theirs,
+ * packed from this repo's node_modules: offline, npm cannot fetch them from the registry.
+ */
+function dependencyTarballs(tgz: string): string[] {
+  const manifest = (json: string) => (JSON.parse(json) as { dependencies?: Record<string, string> }).dependencies ?? {};
+  const names = new Set<string>();
+  const visit = (deps: Record<string, string>) => {
+    for (const name of Object.keys(deps)) {
+      if (names.has(name)) continue;
+      names.add(name);
+      visit(manifest(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')));
+    }
+  };
+  visit(manifest(execFileSync('tar', ['xzOf', tgz, 'package/package.json'], { encoding: 'utf8' })));
+  const out = join(work, 'deps');
+  mkdirSync(out, { recursive: true });
+  return [...names].map((name) => {
+    const file = execFileSync('npm', ['pack', join(repo, 'node_modules', name), '--ignore-scripts', '--pack-destination', out, '--silent'], {
+      env,
+      encoding: 'utf8',
+    });
+    return join(out, file.trim().split('\n').pop() as string);
+  });
+}
+
 beforeAll(() => {
   execFileSync('npm', ['run', '--silent', 'pack'], { cwd: repo, stdio: 'pipe' });
 }, 1_200_000);
@@ -102,15 +128,30 @@ describe('installed from the packed tarballs', () => {
     }
   });
 
-  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu, musl under a musl Node and loader, Windows under wine) with the same seeded rows', () => {
+  it('each platform tarball, installed into a fresh project, passes the smoke suite under its own Node (the host directly, arm64 under qemu, musl under a musl Node and loader, Windows under wine, wasm by this Node) with the same seeded rows', () => {
     const entry = (dir: string) => join(dir, 'node_modules', 'expbuf', 'lib', 'cjs', 'index.cjs');
     const host = smoke('host', entry(project('smoke-host', [rootTgz, platformTgz])));
     expect(host).toMatchObject({ ok: true, moved: 100, fromWorker: 1000 });
     for (const [suffix] of Object.entries(TARGETS).filter(([, t]) => t.runner !== undefined)) {
       // npm installs another platform's package only when forced; on that platform it picks the optional dependency itself.
-      const dir = project(`smoke-${suffix}`, [rootTgz, join(tarballs, `expbuf-${suffix}-${pkg.version}.tgz`)], ['--force']);
+      const tgz = join(tarballs, `expbuf-${suffix}-${pkg.version}.tgz`);
+      const dir = project(`smoke-${suffix}`, [rootTgz, tgz, ...dependencyTarballs(tgz)], ['--force']);
       const got = smoke(suffix, entry(dir), dir);
-      expect(got, suffix).toMatchObject({ ok: true, moved: 100, fromWorker: 1000, stateRoundTrip: true, workerRowsInOrder: true });
+      if (TARGETS[suffix].wasm) {
+        // No native package in this project: the loader falls back to wasm, and says so.
+        expect(got, suffix).toMatchObject({ ok: true, wasm: true, moved: 100, fromWorker: 0, stateRoundTrip: true, worker: 'refused, as documented for wasm' });
+        const r = spawnSync(process.execPath, ['--no-warnings', '-e', "require('expbuf')"], {
+          cwd: dir,
+          env: { ...env, EXPBUF_NATIVE_PATH: '' },
+          encoding: 'utf8',
+        });
+        expect(r.status, suffix).toBe(0);
+        expect(r.stderr.trim(), suffix).toMatch(
+          /^expbuf: no native addon for linux x64 \(glibc [\d.]+\); using the WebAssembly build \(expbuf-wasm32-wasi\)[^\n]*$/,
+        );
+      } else {
+        expect(got, suffix).toMatchObject({ ok: true, wasm: false, moved: 100, fromWorker: 1000, stateRoundTrip: true, worker: 'rows in order' });
+      }
       expect(got.sample, suffix).toEqual(host.sample);
     }
   }, 600_000);

@@ -20,7 +20,7 @@ export function hostSuffix() {
     const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
     return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`;
   }
-  if (platform === 'win32') return `win32-${arch}-msvc`;
+  if (platform === 'win32') return `win32-${arch}-gnu`;
   return `${platform}-${arch}`;
 }
 

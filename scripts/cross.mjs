@@ -94,6 +94,14 @@ export const TARGETS = {
     runnerReady: () => existsSync('/usr/bin/wine') && existsSync('/usr/bin/x86_64-w64-mingw32-gcc'),
     runner: (node) => wineRunner(node),
   },
+  // The fallback where no native package fits: napi-rs's wasm32-wasip1-threads build
+  // (emnapi's Node-API in JS), run by this Node. `native/wasm/` holds what it loads.
+  'wasm32-wasi': {
+    triple: 'wasm32-wasip1-threads',
+    wasm: true,
+    runnerReady: () => true,
+    runner: () => [process.execPath, ['--no-warnings']],
+  },
   'darwin-arm64': {
     triple: 'aarch64-apple-darwin',
     lib: 'libexpbuf_node.dylib',
@@ -150,11 +158,12 @@ function targetEnv(suffix) {
 
 /**
  * Builds `suffix` (`PATH` from `ensureCrossTools`) with cargo-zigbuild, or for Windows with
- * cargo and Debian's mingw (Rust's own windows-gnu linker); returns the `.node` path and
- * the build's seconds.
+ * cargo and Debian's mingw (Rust's own windows-gnu linker); returns the `.node` path, its
+ * size and the build's seconds.
  */
 export function buildTarget(suffix, PATH) {
   const t = TARGETS[suffix];
+  if (t.wasm) return buildWasm(PATH);
   const t0 = performance.now();
   const zigTarget = t.glibc ? `${t.triple}.${t.glibc}` : t.triple;
   const args = t.windows
@@ -165,7 +174,29 @@ export function buildTarget(suffix, PATH) {
   mkdirSync(join(root, 'native'), { recursive: true });
   const out = join(root, 'native', `expbuf.${suffix}.node`);
   copyFileSync(join(root, 'target', t.triple, 'release', t.lib), out);
-  return { path: out, seconds };
+  return { path: out, seconds, bytes: statSync(out).size };
+}
+
+/** The files of the wasm build that a package ships and the loader loads (`napi build`'s output). */
+export const WASM_FILES = ['expbuf.wasi.cjs', 'expbuf.wasm32-wasi.wasm', 'wasi-worker.mjs'];
+
+/**
+ * Builds the wasm fallback with `napi build` (which links emnapi's library from the
+ * `emnapi` package) and copies WASM_FILES into `native/wasm/`; returns the path of its
+ * loader and the build's seconds.
+ */
+function buildWasm(PATH) {
+  const t0 = performance.now();
+  const out = join(root, 'build', 'wasm');
+  const napi = join(root, 'node_modules', '.bin', 'napi');
+  const args = ['build', '--platform', '--release', '--target', 'wasm32-wasip1-threads', '--manifest-path', join('crates', 'expbuf-node', 'Cargo.toml')];
+  execFileSync(napi, [...args, '--package-json-path', 'package.json', '--output-dir', out], { cwd: root, stdio: 'inherit', env: { ...process.env, PATH } });
+  const seconds = (performance.now() - t0) / 1000;
+  const dir = join(root, 'native', 'wasm');
+  mkdirSync(dir, { recursive: true });
+  for (const f of WASM_FILES) copyFileSync(join(out, f), join(dir, f));
+  const bytes = WASM_FILES.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return { path: join(dir, WASM_FILES[0]), seconds, bytes };
 }
 
 /** The target's Node binary, from npm's `node-<os>-<arch>` package at this Node's version (none for a target without one). */
@@ -188,12 +219,14 @@ export function targetNode(suffix) {
 
 /**
  * Runs the smoke suite with `suffix`'s Node (or this one's, for `host`) in `cwd`,
- * requiring `entry` (a path, or 'expbuf' from `cwd`'s node_modules); returns its JSON line.
+ * requiring `entry` (a path, or 'expbuf' from `cwd`'s node_modules) with the addon at
+ * `nativePath` (EXPBUF_NATIVE_PATH; empty: the loader's own search); returns its JSON line.
  */
-export function smoke(suffix, entry = join(root, 'lib', 'cjs', 'index.cjs'), cwd = root) {
+export function smoke(suffix, entry = join(root, 'lib', 'cjs', 'index.cjs'), cwd = root, nativePath = '') {
   const t = TARGETS[suffix];
   const [cmd, args] = suffix === 'host' ? [process.execPath, []] : t.runner(targetNode(suffix));
-  const r = spawnSync(cmd, [...args, join(root, 'scripts', 'smoke.cjs'), entry], { cwd, encoding: 'utf8', timeout: 300_000 });
+  const env = { ...process.env, EXPBUF_NATIVE_PATH: nativePath };
+  const r = spawnSync(cmd, [...args, join(root, 'scripts', 'smoke.cjs'), entry], { cwd, env, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`smoke suite on ${suffix} failed (${r.status ?? r.signal}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -208,8 +241,8 @@ export async function buildAndCheck(suffixes = Object.keys(TARGETS), entry = joi
   const lines = [];
   for (const suffix of suffixes) {
     if (!(suffix in TARGETS)) throw new Error(`unknown target ${suffix}: expected one of ${Object.keys(TARGETS).join(', ')}`);
-    const { path, seconds } = buildTarget(suffix, await ensureCrossTools(suffix));
-    const built = `${suffix}: built in ${seconds.toFixed(0)} s, ${(statSync(path).size / 1024).toFixed(0)} KiB`;
+    const { path, seconds, bytes } = buildTarget(suffix, await ensureCrossTools(suffix));
+    const built = `${suffix}: built in ${seconds.toFixed(0)} s, ${(bytes / 1024).toFixed(0)} KiB`;
     if (TARGETS[suffix].macho !== undefined) {
       const m = checkMachO(path, TARGETS[suffix].macho);
       lines.push(
@@ -218,7 +251,7 @@ export async function buildAndCheck(suffixes = Object.keys(TARGETS), entry = joi
       );
       continue;
     }
-    const got = smoke(suffix, entry);
+    const got = smoke(suffix, entry, root, path);
     if (!got.ok || JSON.stringify(got.sample) !== JSON.stringify(host.sample)) throw new Error(`${suffix}: the smoke suite failed: ${JSON.stringify(got)}`);
     lines.push(`${built}; smoke suite passed (same seeded rows as the host)`);
   }

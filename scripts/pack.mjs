@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLib } from './build-lib.mjs';
-import { buildAndCheck } from './cross.mjs';
+import { buildAndCheck, WASM_FILES } from './cross.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stage = join(root, 'build', 'npm');
@@ -46,7 +46,11 @@ for (const suffix of readdirSync(platformsDir)) {
   const built = join(root, 'native', `expbuf.${suffix}.node`);
   if (existsSync(built)) copyFileSync(built, join(platformsDir, suffix, `expbuf.${suffix}.node`));
 }
-const platforms = readdirSync(platformsDir).filter((d) => readdirSync(join(platformsDir, d)).some((f) => f.endsWith('.node')));
+// The wasm fallback: its module, napi-rs's loader for it and the loader's thread worker.
+if (existsSync(join(root, 'native', 'wasm', WASM_FILES[1]))) {
+  for (const f of WASM_FILES) copyFileSync(join(root, 'native', 'wasm', f), join(platformsDir, 'wasm32-wasi', f));
+}
+const platforms = readdirSync(platformsDir).filter((d) => readdirSync(join(platformsDir, d)).some((f) => f.endsWith('.node') || f.endsWith('.wasm')));
 
 // 5. The root package: compiled JS and types only, the packed platform packages at this
 // exact version (a target of package.json that was not built here is not promised).

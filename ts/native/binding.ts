@@ -63,9 +63,29 @@ export interface ReplayInfo {
   readonly rateLimit?: { readonly minSize: number; readonly samplesPerInsert: number; readonly tolerance: number };
 }
 
+/**
+ * Native memory that JS reads and writes in place (counters, rings): an ArrayBuffer over
+ * it, or on the wasm build a Uint8Array over that range of wasm memory.
+ */
+export type NativeBytes = ArrayBuffer | Uint8Array;
+
+/** A typed array over `bytes` from byte `offset`, `length` elements (default: to the end). */
+export function nativeView<T>(
+  ctor: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T,
+  bytes: NativeBytes,
+  elementBytes: number,
+  offset = 0,
+  length?: number,
+): T {
+  // On wasm the buffer is the shared wasm memory, a SharedArrayBuffer; typed arrays take either.
+  const [buffer, base, byteLength] =
+    bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength] : [bytes, 0, bytes.byteLength];
+  return new ctor(buffer, base + offset, length ?? (byteLength - offset) / elementBytes);
+}
+
 /** Where a ring's columns lie in its memory (bytes). */
 export interface RingView {
-  readonly memory: ArrayBuffer;
+  readonly memory: NativeBytes;
   readonly capacity: number;
   readonly columns: readonly number[];
   readonly timestamps: number;
@@ -101,6 +121,12 @@ export interface Info {
     readonly maxEnvs: number;
   };
   readonly kinds: readonly string[];
+  /**
+   * Whether the loaded addon is the WebAssembly build (`expbuf-wasm32-wasi`, the fallback
+   * where no native package fits): slower calls, and each thread loads its own instance,
+   * so a handle does not cross worker threads there.
+   */
+  readonly wasm: boolean;
 }
 
 /** Output of a read: one ArrayBuffer per typed field, then per `any` field its bytes and u32 offsets (then times, for a drain). */
@@ -131,7 +157,7 @@ export interface Binding {
   bufferAttach(id: unknown): BufferRef;
   bufferId(buffer: BufferRef): number;
   bufferDescribe(buffer: BufferRef): { kind: string; maxSize: number; replaceProbability?: number; fields: FieldInfo[] };
-  bufferCounters(buffer: BufferRef): ArrayBuffer;
+  bufferCounters(buffer: BufferRef): NativeBytes;
   bufferClose(buffer: BufferRef): void;
   bufferAddBatch(buffer: BufferRef, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets): void;
   bufferStage(buffer: BufferRef): { stage: StageRef; ring: RingView };
@@ -150,7 +176,7 @@ export interface Binding {
   replayAttach(id: unknown): ReplayRef;
   replayId(replay: ReplayRef): number;
   replayDescribe(replay: ReplayRef): ReplayInfo;
-  replayCounters(replay: ReplayRef): ArrayBuffer;
+  replayCounters(replay: ReplayRef): NativeBytes;
   replayClose(replay: ReplayRef): void;
   /** Steps (rows of the step fields), all or none. */
   replayAddBatch(replay: ReplayRef, rows: number, typed: readonly Uint8Array[], anyBytes: AnyBytes, anyOffsets: AnyOffsets): void;
@@ -202,7 +228,7 @@ export interface Binding {
   queueAttach(id: unknown): QueueRef;
   queueId(queue: QueueRef): number;
   queueFields(queue: QueueRef): FieldInfo[];
-  queueCounters(queue: QueueRef): ArrayBuffer;
+  queueCounters(queue: QueueRef): NativeBytes;
   queueClose(queue: QueueRef): void;
   queueRing(queue: QueueRef): { ring: RingRef; view: RingView };
   ringPublish(ring: RingRef, tail: number, anyBytes?: AnyBytes, anyOffsets?: AnyOffsets): number;

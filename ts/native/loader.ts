@@ -2,12 +2,15 @@
  * Finds and loads the compiled addon, in this order:
  * 1. `EXPBUF_NATIVE_PATH`: an explicit `.node` file;
  * 2. `native/expbuf.<platform>.node` under the package root (a clone after `npm install`);
- * 3. the platform package `expbuf-<platform>` (what `npm install expbuf` brings).
+ * 3. the platform package `expbuf-<platform>` (what `npm install expbuf` brings);
+ * 4. the WebAssembly build `expbuf-wasm32-wasi`, the fallback where no native package
+ *    fits, with a one-line notice (slower calls; handles do not cross threads there).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { ExpbufError } from '../errors.js';
 
 interface Platform {
@@ -34,6 +37,15 @@ function detectPlatform(): Platform {
   // as it loads any DLL that imports Node-API from node.exe.
   if (platform === 'win32') return { platform, arch, suffix: `${platform}-${arch}-gnu` };
   return { platform, arch, suffix: `${platform}-${arch}` };
+}
+
+/** The WebAssembly build's package. */
+const WASM_PACKAGE = 'expbuf-wasm32-wasi';
+
+/** The platform as errors and notices name it, e.g. `linux x64 (glibc 2.36)`. */
+function describe(p: Platform): string {
+  const libc = p.libc === 'gnu' ? ` (glibc ${p.glibc})` : p.libc === 'musl' ? ' (musl)' : '';
+  return `${p.platform} ${p.arch}${libc}`;
 }
 
 /** The directory of the nearest package.json named `expbuf` above `from`. */
@@ -76,15 +88,26 @@ export function load(): unknown {
   } catch (e) {
     cause = e;
   }
-  const libc = p.libc === 'gnu' ? ` (glibc ${p.glibc})` : p.libc === 'musl' ? ' (musl)' : '';
+  try {
+    const wasm = require(WASM_PACKAGE) as unknown;
+    if (isMainThread) {
+      console.error(
+        `expbuf: no native addon for ${describe(p)}; using the WebAssembly build (${WASM_PACKAGE}): slower calls, and handles do not cross worker threads.`,
+      );
+    }
+    return wasm;
+  } catch {
+    // Not installed either: the error below names the native package (and the fallback).
+  }
   throw new ExpbufError(
     'EXPBUF_NOT_FOUND',
-    `expbuf: no native addon for ${p.platform} ${p.arch}${libc}. ` +
+    `expbuf: no native addon for ${describe(p)}. ` +
       `Looked for EXPBUF_NATIVE_PATH (unset), ${c.local ?? 'a local build (no expbuf package root found)'}, and the package ${c.pkg}. ` +
       `Either install the package for this platform: npm install ${c.pkg}${c.version ? `@${c.version}` : ''} ` +
       `(it is an optional dependency of expbuf; --omit=optional or a lockfile from another platform leaves it out), ` +
       'or build from source: git clone the expbuf repository at this version, run npm install there (needs cargo), ' +
-      `and set EXPBUF_NATIVE_PATH to its native/expbuf.${p.suffix}.node.`,
+      `and set EXPBUF_NATIVE_PATH to its native/expbuf.${p.suffix}.node. ` +
+      `Where neither is possible, the slower WebAssembly build works: npm install --cpu=wasm32 ${WASM_PACKAGE}${c.version ? `@${c.version}` : ''}.`,
     { cause },
   );
 }

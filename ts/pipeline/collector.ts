@@ -3,7 +3,7 @@ import { now } from '../clock.js';
 import { ExpbufError } from '../errors.js';
 import { handleId, type CollectorHandle } from '../handles.js';
 import { custom, show } from '../inspect.js';
-import { INFO, native, slots, type QueueRef, type RingRef } from '../native/binding.js';
+import { INFO, native, nativeView, slots, type QueueRef, type RingRef } from '../native/binding.js';
 import { encodeBatch } from '../rows/columns.js';
 import { RowWriter } from '../rows/writer.js';
 import { layoutFromInfo, type Layout } from '../schema.js';
@@ -71,7 +71,7 @@ export class DataCollector<T extends object> {
     this.#queue = queue;
     this.#layout = layout;
     this.#ring = ringFor(queue, layout);
-    this.#counters = new Float64Array(native.queueCounters(queue));
+    this.#counters = nativeView(Float64Array, native.queueCounters(queue), 8);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { InspectOptions } from 'node:util';
 import { DataBuffer, isNative, LAYOUT, SINK, STATE } from '../buffers/data-buffer.js';
 import { ExpbufError, invalid } from '../errors.js';
 import { custom, show } from '../inspect.js';
-import { INFO, native, type QueueRef, type UserRef } from '../native/binding.js';
+import { INFO, native, nativeView, type QueueRef, type UserRef } from '../native/binding.js';
 import { checkPageSize, checkQuery, concatItems, type PoolQuery } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
 import { decodeColumns, rowOf } from '../rows/columns.js';
@@ -54,7 +54,7 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
     const target = isNative(buffer) ? buffer[SINK] : undefined;
     this.#queue = native.queueNew(target ?? layout.info, options, buffer.maxSize);
     this.#user = native.userNew(this.#queue, buffer.maxSize, target);
-    this.#counters = new Float64Array(native.queueCounters(this.#queue));
+    this.#counters = nativeView(Float64Array, native.queueCounters(this.#queue), 8);
     this.collector = new DataCollector<StepOfBuffer<B>>(this.#queue, layout);
   }
 

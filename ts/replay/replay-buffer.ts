@@ -12,7 +12,7 @@ import { now } from '../clock.js';
 import { ExpbufError, invalid } from '../errors.js';
 import { handleId, type ReplayBufferHandle } from '../handles.js';
 import { custom, show } from '../inspect.js';
-import { INFO, native, slots, type FieldInfo, type ReplayInfo, type ReplayRef } from '../native/binding.js';
+import { INFO, native, nativeView, slots, type FieldInfo, type ReplayInfo, type ReplayRef } from '../native/binding.js';
 import { concatItems, encodeItems, poolLayout, type ItemInput, type PoolQuery, type StoredItem } from '../pool/items.js';
 import type { Pool } from '../pool/pool.js';
 import { bytesOf, decodeColumns, encodeBatch, rowFrom, rowsFrom } from '../rows/columns.js';
@@ -264,7 +264,7 @@ export class ReplayBuffer<const S extends ReplaySchema> extends DataBuffer<Repla
     this.gamma = info.gamma;
     this.priority = info.priority && { ...info.priority };
     this.rateLimit = info.rateLimit && { ...info.rateLimit };
-    this.#counters = new Float64Array(native.replayCounters(ref));
+    this.#counters = nativeView(Float64Array, native.replayCounters(ref), 8);
     this.#waits = new Waits(ref);
     this.#stage = new Stage(this[LAYOUT], () => {
       const { stage, ring } = native.replayStage(ref);

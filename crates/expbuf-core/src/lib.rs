@@ -25,6 +25,7 @@ pub mod limits;
 pub mod parquet;
 pub mod policy;
 pub mod prefetch;
+pub mod process;
 pub mod queue;
 pub mod replay;
 pub mod ring;

@@ -27,7 +27,7 @@ pub fn checked_seed(value: f64, name: &str) -> Result<u64> {
 /// for sampling needs (this is not for cryptography).
 pub fn random_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id() as u64);
+    h.write_u64(u64::from(crate::process::id()));
     h.finish() & (MAX_BOUND - 1)
 }
 

@@ -44,6 +44,68 @@ pub struct Cx {
     /// Byte ranges of typed-array arguments lent out so far, and whether mutably: a
     /// range lent mutably may overlap no other, so the slices never alias.
     lent: std::cell::RefCell<Vec<(usize, usize, bool)>>,
+    /// wasm only: the JS buffers this call wrote. emnapi lends a JS buffer to wasm as a
+    /// copy in wasm memory, so what the call wrote is copied back when it ends (`Drop`).
+    #[cfg(target_family = "wasm")]
+    written: std::cell::RefCell<Vec<sys::napi_value>>,
+}
+
+// emnapi's own functions (the wasm build's Node-API is emnapi's, in JS).
+#[cfg(target_family = "wasm")]
+#[link(wasm_import_module = "emnapi")]
+extern "C" {
+    /// Copies a JS buffer's lent copy (wasm to JS when `js_to_wasm` is false).
+    fn emnapi_sync_memory(
+        env: sys::napi_env,
+        js_to_wasm: bool,
+        arraybuffer_or_view: *mut sys::napi_value,
+        byte_offset: usize,
+        length: usize,
+    ) -> sys::napi_status;
+    /// A typed array (`kind` 1: Uint8Array) over wasm memory itself, not a copy.
+    fn emnapi_create_memory_view(
+        env: sys::napi_env,
+        kind: i32,
+        external_data: *mut c_void,
+        byte_length: usize,
+        finalize_cb: sys::napi_finalize,
+        finalize_hint: *mut c_void,
+        result: *mut sys::napi_value,
+    ) -> sys::napi_status;
+}
+
+/// What `external_bytes` makes: natively an external ArrayBuffer over the memory.
+#[cfg(not(target_family = "wasm"))]
+use sys::napi_create_external_arraybuffer as create_external_bytes;
+
+/// What `external_bytes` makes on wasm: emnapi's external ArrayBuffer is a copy, which JS
+/// and the core would each write on their own; a Uint8Array over wasm memory is the
+/// memory itself. (The wasm memory is shared, so growing it detaches no view.)
+///
+/// # Safety
+/// As `napi_create_external_arraybuffer`'s: `data..data + len` outlives the view.
+#[cfg(target_family = "wasm")]
+unsafe fn create_external_bytes(
+    env: sys::napi_env,
+    data: *mut c_void,
+    len: usize,
+    finalize: sys::napi_finalize,
+    hint: *mut c_void,
+    result: *mut sys::napi_value,
+) -> sys::napi_status {
+    // SAFETY: the caller's guarantee, passed on; kind 1 is emnapi_uint8_array.
+    unsafe { emnapi_create_memory_view(env, 1, data, len, finalize, hint, result) }
+}
+
+#[cfg(target_family = "wasm")]
+impl Drop for Cx {
+    fn drop(&mut self) {
+        for mut v in self.written.take() {
+            // SAFETY: `v` is a buffer of this call, still in its scope; emnapi copies its
+            // lent block back into it (`usize::MAX`: NAPI_AUTO_LENGTH, the whole view).
+            unsafe { emnapi_sync_memory(self.env, false, &mut v, 0, usize::MAX) };
+        }
+    }
 }
 
 /// A native object that JS holds as an external: `TAG` (random, fixed per type) proves
@@ -272,6 +334,8 @@ unsafe extern "C" fn trampoline(
         args: [ptr::null_mut(); MAX_ARGS],
         argc: MAX_ARGS,
         lent: Default::default(),
+        #[cfg(target_family = "wasm")]
+        written: Default::default(),
     };
     let mut data = ptr::null_mut();
     // SAFETY: `info` is this call's callback info; `args` has room for MAX_ARGS values
@@ -366,7 +430,17 @@ impl Cx {
             args: [ptr::null_mut(); MAX_ARGS],
             argc: 0,
             lent: Default::default(),
+            #[cfg(target_family = "wasm")]
+            written: Default::default(),
         }
+    }
+
+    /// Notes that this call writes the bytes of JS buffer `v` (see `written`).
+    fn wrote(&self, v: sys::napi_value) {
+        #[cfg(target_family = "wasm")]
+        self.written.borrow_mut().push(v);
+        #[cfg(not(target_family = "wasm"))]
+        let _ = v;
     }
 
     /// Records that bytes `data..data + len` are lent (mutably or not); refuses a loan
@@ -648,8 +722,10 @@ impl Cx {
         }
         let mut out = Vec::with_capacity(names.len());
         for (k, name) in names.iter().enumerate() {
-            let (elem, data, bytes) = self.typed_raw(self.element(list, k as u32)?, name)?;
+            let v = self.element(list, k as u32)?;
+            let (elem, data, bytes) = self.typed_raw(v, name)?;
             self.lend(data, bytes, true, name)?;
+            self.wrote(v);
             // SAFETY: the array is a value of this call (alive and attached while `self`
             // is borrowed), and `lend` refused any overlap with another loan.
             out.push((elem, unsafe { slice_mut(data, bytes) }));
@@ -799,6 +875,7 @@ impl Cx {
         check(self.env, status, "allocating an ArrayBuffer").map_err(|e| {
             Error::invalid_argument(format!("cannot allocate {len} bytes ({})", e.message))
         })?;
+        self.wrote(v);
         // SAFETY: the new ArrayBuffer lives in this call's scope and nobody else has its
         // bytes; each call returns a distinct allocation, so the slices never alias.
         Ok((Val(v), unsafe { slice_mut(data.cast(), len) }))
@@ -838,7 +915,7 @@ impl Cx {
 
     /// An ArrayBuffer over native memory `ptr..ptr + len` that `keep` keeps alive: JS
     /// reads and writes it directly (counters, rings). `keep` is dropped when JS
-    /// collects the buffer.
+    /// collects the buffer. On wasm, a Uint8Array over that range of wasm memory.
     ///
     /// # Safety
     /// `ptr..ptr + len` must stay valid for as long as `keep` lives, and the memory's
@@ -854,7 +931,7 @@ impl Cx {
         // SAFETY: the caller guarantees the memory outlives `keep`, which the finalizer
         // drops only when the ArrayBuffer is collected.
         let status = unsafe {
-            sys::napi_create_external_arraybuffer(
+            create_external_bytes(
                 self.env,
                 ptr_.cast(),
                 len,

@@ -1,5 +1,5 @@
 //! What the TS layer learns from the core once: error codes, counter slots, defaults,
-//! limits; and the checks it asks the core for (schemas, sizes).
+//! limits, whether this is the wasm build; and the checks it asks the core for (schemas, sizes).
 
 use crate::ffi::{Cx, Val};
 use crate::registry;
@@ -69,6 +69,7 @@ fn info(cx: &mut Cx) -> Result<Val> {
             ])?,
         ),
         ("kinds", names(&policy::KINDS)?),
+        ("wasm", cx.boolean(cfg!(target_family = "wasm"))?),
     ])
 }
 

@@ -43,10 +43,16 @@ pub fn register<T: Send + Sync + 'static>(data: T) -> Arc<Shared<T>> {
 /// A new holder of object `id` (a handle's id), or `EXPBUF_CLOSED` naming `what` when
 /// it was dropped, never existed, or is another kind of object.
 pub fn attach<T: Send + Sync + 'static>(id: f64, what: &str) -> Result<Arc<Shared<T>>> {
+    // The wasm build's threads each instantiate their own module, with its own registry.
+    let why = if cfg!(target_family = "wasm") {
+        " in this thread (the WebAssembly build: handles do not cross threads)"
+    } else {
+        ""
+    };
     let closed = || {
         Error::new(
             ErrorCode::Closed,
-            format!("handle: {what} {id} was closed or never existed"),
+            format!("handle: {what} {id} was closed or never existed{why}"),
         )
     };
     if !whole_in(id, 1.0..=SAFE_LIMIT - 1.0) {

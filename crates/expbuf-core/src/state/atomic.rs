@@ -36,7 +36,7 @@ fn temp_name(target: &Path) -> Result<PathBuf> {
         "{}{}{}-{}",
         name.to_string_lossy(),
         TMP_MARK,
-        std::process::id(),
+        crate::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )))
 }
@@ -242,7 +242,7 @@ fn remove_stale(parent: &Path, name: &str) {
             continue;
         };
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|p| p != std::process::id() && !process_alive(p)) {
+        if pid.is_some_and(|p| p != crate::process::id() && !process_alive(p)) {
             let p = e.path();
             let _ = if p.is_dir() {
                 fs::remove_dir_all(p)
