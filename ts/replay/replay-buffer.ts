@@ -264,7 +264,7 @@ export class ReplayBuffer<const S extends ReplaySchema> extends DataBuffer<Repla
     this.gamma = info.gamma;
     this.priority = info.priority && { ...info.priority };
     this.rateLimit = info.rateLimit && { ...info.rateLimit };
-    this.#counters = nativeView(Float64Array, native.replayCounters(ref), 8);
+    this.#counters = nativeView(Float64Array, native.replayCounters(ref));
     this.#waits = new Waits(ref);
     this.#stage = new Stage(this[LAYOUT], () => {
       const { stage, ring } = native.replayStage(ref);

@@ -85,8 +85,8 @@ export class RowWriter {
   ) {
     this.capacity = view.capacity;
     this.#mask = view.capacity - 1;
-    this.cols = layout.typed.map((f, i) => nativeView(f.ctor, view.memory, f.ctor.BYTES_PER_ELEMENT, view.columns[i], view.capacity * f.elements));
-    this.times = nativeView(Float64Array, view.memory, 8, view.timestamps, view.capacity);
+    this.cols = layout.typed.map((f, i) => nativeView(f.ctor, view.memory, view.columns[i], view.capacity * f.elements));
+    this.times = nativeView(Float64Array, view.memory, view.timestamps, view.capacity);
     this.#pending = layout.any.map(() => []);
     this.#anyOut = layout.any.map(() => new Uint8Array(0));
     this.#encode = encoderFor(layout);
