@@ -1,10 +1,11 @@
 /**
- * Parquet datasets with real clients: pyarrow (Hive partitioning) reads every column of
- * an export byte for byte as the pool holds it, DuckDB counts its rows per vehicle, and
- * an export → import round trip gives the items back. Bad datasets and options are
+ * Parquet datasets with real clients: pyarrow (Hive partitioning) and pandas read every
+ * column of an export byte for byte as the pool holds it, DuckDB and Dask count its rows
+ * per vehicle, and an export → import round trip gives the items back. Bad datasets and options are
  * refused with the documented codes, and a failed import stores nothing.
  *
- * pyarrow and DuckDB come from the venv of scripts/python-env.mjs (built on first use).
+ * pyarrow, DuckDB, pandas and Dask come from the venv of scripts/python-env.mjs (built on
+ * first use).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,8 @@ interface Read {
     codec: string;
   }[];
   duckdb_counts: Record<string, number>;
+  pandas: { rows: number; vehicle_counts: Record<string, number>; fields: Record<string, string> };
+  dask: { rows: number; vehicle_counts: Record<string, number>; reward_sum: number };
 }
 
 async function py(...args: string[]): Promise<string> {
@@ -205,6 +208,52 @@ describe('exportParquet', () => {
     for (const v of want.vehicle) counts[v] = (counts[v] ?? 0) + 1;
     // DuckDB undoes Hive's escapes too: the vehicles come back as the pool has them.
     expect(got.duckdb_counts).toEqual(counts);
+    // pandas and Dask, called as their users call them, read the same rows.
+    expect(got.pandas.rows).toBe(rows);
+    expect(got.pandas.vehicle_counts).toEqual(counts);
+    for (const f of FIELDS) expect(got.pandas.fields[f.name], `pandas ${f.name}`).toBe(got.fields[f.name]);
+    expect(got.dask.rows).toBe(rows);
+    expect(got.dask.vehicle_counts).toEqual(counts);
+    const rewards = all.flatMap((it) => Array.from((it.kind === 'episode' ? it.steps : it.step).reward as ArrayLike<number>));
+    expect(got.dask.reward_sum).toBeCloseTo(
+      rewards.reduce((a, b) => a + b, 0),
+      6,
+    );
+  });
+
+  it('writes a page longer than a row group as row groups of at most 8,192 rows, read back whole', async () => {
+    await using big = await openPool(fresh('big-pool'), { schema });
+    const len = 20_000;
+    const items = [
+      {
+        id: 'long',
+        meta: { vehicle: 'v1', driver: 0 },
+        startTime: 1,
+        steps: {
+          state: Float32Array.from({ length: len * 6 }, (_, i) => i / 7),
+          action: Int32Array.from({ length: len }, (_, i) => i % 9),
+          reward: Float64Array.from({ length: len }, (_, i) => i / 3),
+          flags: Uint8Array.from({ length: len * 4 }, (_, i) => i % 251),
+        },
+        terminated: false,
+        finalState: Float32Array.of(1, 2, 3, 4, 5, 6),
+      },
+      { id: 'one', meta: { vehicle: 'v2', driver: 1 }, timestamp: 2, step: { state: [1, 2, 3, 4, 5, 6], action: 1, reward: 1, flags: [1, 2, 3, 4] } },
+    ];
+    await big.store(items);
+    const dir = fresh('big');
+    const summary = await exportParquet(big, dir);
+    expect(summary).toMatchObject({ files: 1, items: 2, rows: len + 1 });
+    const got = await readDataset(dir);
+    expect(got.files.map((f) => [f.rows, f.row_groups])).toEqual([[len + 1, Math.ceil((len + 1) / 8192)]]);
+    const held = plain(await big.find());
+    for (const f of FIELDS) {
+      const parts = held.map((it) => (it.kind === 'episode' ? it.steps : it.step)[f.name as keyof S]);
+      expect(got.fields[f.name], f.name).toBe(Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))).toString('base64'));
+    }
+    await using copy = await openPool(fresh('copy'), { schema });
+    await importParquet(dir, copy);
+    expect(plain(await copy.find())).toEqual(held);
   });
 
   it('round trips: import of an export stores the same items (ids, meta, times, steps, terminated, finalState)', async () => {

@@ -109,7 +109,7 @@ export async function runParquetBench(): Promise<void> {
     rows.push(['import (no partitions) into an embedded pool', fmt(imported.rows / secs), '', '', mib(rss)]);
     await copy.close();
     table(
-      'Parquet: 1,000,000 rows of { state: float32[64], action: int32, reward: float32 }, 5,000 episodes × 200 steps, meta { vehicle (10), driver (50) }; default pageSize (256 items = 51,200 rows a row group); snappy',
+      'Parquet: 1,000,000 rows of { state: float32[64], action: int32, reward: float32 }, 5,000 episodes × 200 steps, meta { vehicle (10), driver (50) }; default pageSize (256 items = 51,200 rows a page, row groups of ≤ 8,192 rows); snappy',
       ['call', 'rows/s (median of 3)', 'dataset', 'raw field bytes', "RSS rise, first run (later calls reuse the first one's)"],
       rows,
     );

@@ -40,19 +40,34 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The packages, with exact pins, that the venv holds: the four the tests use
- * (wheels exist for cp311 manylinux x86_64) and, pinned too so that every build
- * resolves to the same set, gymnasium's own dependencies.
+ * The packages, with exact pins, that the venv holds: the six the tests use (wheels
+ * exist for cp311 manylinux x86_64) and, pinned too so that every build resolves to
+ * the same set, their dependencies.
  */
 export const PINNED_PACKAGES = Object.freeze([
   'gymnasium==1.4.0',
   'numpy==2.4.6',
   'pyarrow==26.0.1',
   'duckdb==2.0.1',
+  'pandas==3.1.1',
+  'dask==2026.8.0',
   // gymnasium 1.4.0's dependencies
   'cloudpickle==3.1.3',
   'typing_extensions==4.16.0',
   'farama-notifications==0.0.6',
+  // pandas 3.1.1's and dask 2026.8.0's (with its dataframe extra) dependencies
+  'python-dateutil==4.0.0',
+  'tzdata==2026.6',
+  'click==8.5.1',
+  'fsspec==2026.9.0',
+  'importlib_metadata==10.2.0',
+  'zipp==4.1.2',
+  'lazy-importer==0.1.0',
+  'locket==1.0.0',
+  'packaging==26.4',
+  'partd==1.4.2',
+  'PyYAML==6.0.4',
+  'toolz==1.2.0',
 ]);
 
 const MARKER = '.expbuf-venv.json';
@@ -202,7 +217,7 @@ function releaseLock(lock) {
 }
 
 /** Modules imported as a check before a build is marked finished. */
-const IMPORT_CHECK = new Set(['gymnasium', 'numpy', 'pyarrow', 'duckdb']);
+const IMPORT_CHECK = new Set(['gymnasium', 'numpy', 'pyarrow', 'duckdb', 'pandas', 'dask']);
 
 function importNames(pins) {
   return pins.map((p) => p.split(/[<>=!~;[ ]/)[0].toLowerCase()).filter((name) => IMPORT_CHECK.has(name));

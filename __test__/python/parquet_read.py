@@ -1,8 +1,9 @@
 """Reads an expbuf Parquet dataset with real clients, for __test__/parquet.test.ts.
 
-  parquet_read.py read DIR FIELDS_JSON   pyarrow.dataset (Hive partitioning) and DuckDB:
-                                         prints one JSON object (rows sorted by id, step;
-                                         each field's values as base64 of their bytes)
+  parquet_read.py read DIR FIELDS_JSON   pyarrow.dataset (Hive partitioning), DuckDB,
+                                         pandas and Dask: prints one JSON object (rows
+                                         sorted by id, step; each field's values as
+                                         base64 of their bytes)
   parquet_read.py tamper FILE OP         rewrites FILE with pyarrow, keeping its
                                          key-value metadata: OP is drop-reward,
                                          add-extra or reward-float32
@@ -11,8 +12,11 @@ import base64
 import json
 import sys
 
+import dask
+import dask.dataframe as dd
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -29,6 +33,8 @@ def read(root, fields):
     out = {
         "pyarrow": pa.__version__,
         "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "dask": dask.__version__,
         "rows": table.num_rows,
         "columns": table.column_names,
         "types": {f.name: str(f.type) for f in table.schema},
@@ -60,6 +66,30 @@ def read(root, fields):
     sql = f"SELECT vehicle, count(*) AS n FROM read_parquet('{root}/**/*.parquet', hive_partitioning = true) GROUP BY vehicle ORDER BY vehicle"
     out["duckdb_counts"] = {str(v): n for v, n in duckdb.sql(sql).fetchall()}
     out["final_states"] = int(pc.sum(pc.is_valid(table["final_state"])).as_py() or 0)
+    out["pandas"] = read_pandas(root, fields)
+    # Dask as its users call it: lazily, per file, computed at the end.
+    frame = dd.read_parquet(root)
+    out["dask"] = {
+        "rows": int(frame.shape[0].compute()),
+        "vehicle_counts": {str(v): int(n) for v, n in frame.groupby("vehicle", observed=True).size().compute().items()},
+        "reward_sum": float(frame["reward"].sum().compute()),
+    }
+    return out
+
+
+def read_pandas(root, fields):
+    """pandas.read_parquet of the directory (through pyarrow, partitions as categories)."""
+    df = pd.read_parquet(root).sort_values(["id", "step"], kind="stable")
+    out = {
+        "rows": len(df),
+        "vehicle_counts": {str(v): int(n) for v, n in df.groupby("vehicle", observed=True).size().items()},
+        "fields": {},
+    }
+    for f in fields:
+        col = df[f["name"]].to_numpy()
+        # A shaped field is a column of arrays; np.stack makes it [rows, prod(shape)].
+        values = np.stack(col) if f["shape"] else col
+        out["fields"][f["name"]] = b64(values.astype(f["dtype"]))
     return out
 
 

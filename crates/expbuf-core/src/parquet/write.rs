@@ -1,6 +1,6 @@
 //! Writing a dataset, page by page: memory holds one page of items (the caller's pool
 //! page, copied once into per-partition column buffers), never the dataset. Each page
-//! becomes one row group in each partition's open file.
+//! becomes row groups of at most [`ROW_GROUP_ROWS`] rows in each partition's open file.
 //!
 //! Files go into a staging sibling of the target and the directory is renamed into
 //! place by `finish`, so a crash or a failure leaves no dataset, never half of one
@@ -41,6 +41,14 @@ use std::sync::Arc;
 /// its partition's next rows start a new file (bounds file descriptors and memory when
 /// there are many partitions).
 pub const MAX_OPEN_FILES: usize = 64;
+
+/// Most rows in a row group. A row group's encoded pages stay in memory until it is
+/// flushed, so a page of 256 episodes (51,200 rows, 13 MB of `float32[64]` states) as
+/// one row group made every export fault in and copy that much fresh memory per page;
+/// groups of 8,192 rows (2 MB at that width) stay in cache and exported 1.0–1.4× faster
+/// (`npm run bench -- parquet`). Readers skip by row group, and DuckDB's own groups are
+/// of similar size (122,880 rows of narrower tables).
+const ROW_GROUP_ROWS: usize = 8192;
 
 /// Values per column-writer call (see `properties`).
 const WRITE_BATCH: usize = 32 * 1024;
@@ -312,17 +320,22 @@ impl Exporter {
         Ok(segments.join("/"))
     }
 
-    /// Writes a page: one row group per partition it touches.
+    /// Writes a page: row groups of at most [`ROW_GROUP_ROWS`] rows, per partition it touches.
     pub fn write(&mut self, page: Page) -> Result<()> {
         for part in page.parts {
             let (rows, items) = (part.rows, part.items.len());
             let i = self.writer_for(&part.dir)?;
             let batch = self.batch(part)?;
             let file = &mut self.open[i];
-            file.writer
-                .write(&batch)
-                .and_then(|()| file.writer.flush())
-                .map_err(|e| write_error(&file.path, e))?;
+            let mut at = 0;
+            while at < rows {
+                let len = ROW_GROUP_ROWS.min(rows - at);
+                file.writer
+                    .write(&batch.slice(at, len))
+                    .and_then(|()| file.writer.flush())
+                    .map_err(|e| write_error(&file.path, e))?;
+                at += len;
+            }
             self.totals.rows += rows;
             self.totals.items += items;
         }
