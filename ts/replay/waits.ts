@@ -32,12 +32,21 @@ export class Waits {
       const w: Wait = { n, resolve, reject };
       this.#pending.add(w);
       if (timeoutMs !== undefined) {
-        w.timer = setTimeout(() => {
+        // A timer counts from the event loop's cached start-of-iteration time, so it can
+        // fire a few ms before `timeoutMs` has passed; until then it is armed again.
+        const deadline = performance.now() + timeoutMs;
+        const expire = (): void => {
+          const left = deadline - performance.now();
+          if (left > 0) {
+            w.timer = setTimeout(expire, Math.ceil(left));
+            return;
+          }
           this.#pending.delete(w);
           this.#recheck();
           const goal = n === undefined ? 'an insert was' : `a sample of ${n} steps was`;
           reject(new ExpbufError('EXPBUF_RATE_LIMITED', `${what}: ${goal} not allowed within ${timeoutMs} ms`));
-        }, timeoutMs);
+        };
+        w.timer = setTimeout(expire, timeoutMs);
       }
     });
   }
